@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite: the README's test command, and what .ci/run runs. It sets up what it needs
+# (scripts/build.sh installs the wasm target, wasm-bindgen CLI and npm dev tools when missing), then
+# runs each check; all output is kept in tests/artifacts/ and searched for the tests' canary secrets.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+run_checks() {
+  bash scripts/build.sh
+
+  step "rustfmt"
+  cargo fmt --check
+
+  step "clippy (native and wasm32)"
+  cargo clippy --all-targets -- -D warnings
+  cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+  step "cargo test (plain Rust core)"
+  cargo test
+
+  step "wasm-bindgen-test under Node (binding layer)"
+  # The runner exits 0 when Node's event loop empties under a pending test, so its summary line is
+  # checked as well as its exit code.
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test --target wasm32-unknown-unknown --test wasm 2>&1 | tee tests/artifacts/wasm-test.log
+  grep -Eq '^test result: ok\. [1-9][0-9]* passed; 0 failed' tests/artifacts/wasm-test.log
+
+  step "tsc --noEmit (declarations and JSDoc types)"
+  node_modules/.bin/tsc -p tsconfig.json
+
+  step "node --test (the built package against the local Lark stand-in)"
+  node --test tests/
+}
+
+rm -rf tests/artifacts
+mkdir -p tests/artifacts
+# No `||` here: it would switch off `set -e` inside run_checks.
+set +e
+(set -e; run_checks) 2>&1 | tee tests/artifacts/test-output.log
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || { echo "test.sh: a check failed (exit $status)"; exit "$status"; }
+
+step "secret canary scan"
+node scripts/scan-secrets.js

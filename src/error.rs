@@ -1,0 +1,440 @@
+//! The one error type of the crate, and what each Lark error code means to the person fixing it.
+
+use crate::params::Params;
+use crate::response::redact;
+use std::fmt;
+
+/// The parts of a rejected fetch's error that `TokenError::fetch_failed` may look at.
+#[derive(Debug, Default)]
+pub struct FetchFailure {
+    pub name: Option<String>,
+    pub code: Option<String>,
+    pub cause_code: Option<String>,
+    pub cause_message: Option<String>,
+}
+
+/// What went wrong, in the words callers branch on (`error.code` in JS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidParams,
+    AuthFailed,
+    LarkError,
+    RateLimited,
+    HttpError,
+    NetworkError,
+    Timeout,
+    BadResponse,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidParams => "INVALID_PARAMS",
+            Self::AuthFailed => "AUTH_FAILED",
+            Self::LarkError => "LARK_ERROR",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::HttpError => "HTTP_ERROR",
+            Self::NetworkError => "NETWORK_ERROR",
+            Self::Timeout => "TIMEOUT",
+            Self::BadResponse => "BAD_RESPONSE",
+        }
+    }
+}
+
+/// A failed token request. Every text in it is built by this crate or taken from Lark's answer with
+/// the App Secret redacted, so the whole value is safe to log and to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The params field at fault, for `INVALID_PARAMS`.
+    pub field: Option<&'static str>,
+    pub lark_code: Option<i64>,
+    pub lark_msg: Option<String>,
+    pub http_status: Option<u16>,
+    /// One line on what to do about it.
+    pub hint: &'static str,
+}
+
+impl TokenError {
+    fn new(code: ErrorCode, message: String, hint: &'static str) -> Self {
+        Self {
+            code,
+            message,
+            field: None,
+            lark_code: None,
+            lark_msg: None,
+            http_status: None,
+            hint,
+        }
+    }
+
+    /// `problem` completes a sentence that starts with the field name, e.g. "is required".
+    pub fn invalid(field: &'static str, problem: &str) -> Self {
+        Self {
+            field: Some(field),
+            ..Self::new(
+                ErrorCode::InvalidParams,
+                format!("{field} {problem}"),
+                "fix this parameter and try again",
+            )
+        }
+    }
+
+    /// Lark answered with a non-zero `code`; `msg` must already be redacted.
+    pub fn lark(lark_code: i64, msg: String, http_status: u16) -> Self {
+        let (code, hint) = lark_code_meaning(lark_code);
+        let code = if http_status == 429 {
+            ErrorCode::RateLimited
+        } else {
+            code
+        };
+        Self {
+            lark_code: Some(lark_code),
+            http_status: Some(http_status),
+            ..Self::new(
+                code,
+                format!("Lark returned code {lark_code}: {}", one_line(&msg)),
+                hint,
+            )
+            .with_lark_msg(msg)
+        }
+    }
+
+    fn with_lark_msg(mut self, msg: String) -> Self {
+        self.lark_msg = Some(msg);
+        self
+    }
+
+    /// A non-2xx answer that carries no Lark error body.
+    pub fn http(status: u16) -> Self {
+        let (code, message, hint) = match status {
+            429 => (
+                ErrorCode::RateLimited,
+                "HTTP 429 Too Many Requests".to_owned(),
+                HINT_RATE_LIMITED,
+            ),
+            _ => (
+                ErrorCode::HttpError,
+                format!("HTTP {status} without a Lark error body"),
+                "check the domain and any proxy in front of the Lark API; retry later on 5xx",
+            ),
+        };
+        Self {
+            http_status: Some(status),
+            ..Self::new(code, message, hint)
+        }
+    }
+
+    /// A redirect (or, from a custom fetch, a response that followed one). Never followed here,
+    /// because following it would send the App Secret to wherever it points.
+    pub fn redirect(http_status: u16) -> Self {
+        Self {
+            http_status: Some(http_status),
+            ..Self::new(
+                ErrorCode::HttpError,
+                format!("HTTP {http_status}: redirect not followed, so the App Secret is not sent to another host"),
+                "use the final URL as the domain, or check the proxy in front of the Lark API",
+            )
+        }
+    }
+
+    pub fn bad_response(problem: &str, http_status: Option<u16>) -> Self {
+        Self {
+            http_status,
+            ..Self::new(
+                ErrorCode::BadResponse,
+                format!("unexpected answer from the token endpoint: {problem}"),
+                "check that the domain points at the Lark or Feishu Open API",
+            )
+        }
+    }
+
+    /// What a rejected fetch says, reduced to the parts that cannot quote the request (and so the
+    /// secret): a system error code, a short plain cause, or the error's class name.
+    pub fn fetch_failed(failure: FetchFailure, params: &Params) -> Self {
+        let name = failure.name.unwrap_or_default();
+        if name == "TimeoutError" || name == "AbortError" {
+            return Self::timeout(params.timeout_ms);
+        }
+        let is_code = |s: &String| {
+            (1..=40).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        let is_plain_words = |s: &String| {
+            (1..=80).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b" _.:-".contains(&b))
+        };
+        let detail = [failure.cause_code, failure.code]
+            .into_iter()
+            .flatten()
+            .find(is_code)
+            .or_else(|| failure.cause_message.filter(is_plain_words))
+            .or_else(|| Some(name).filter(is_code))
+            .unwrap_or_else(|| "the request failed".to_owned());
+        let detail = redact(detail, params.app_secret.expose());
+        Self::network(&params.base_url, &detail)
+    }
+
+    /// `detail` must be a system error code such as ECONNREFUSED, never a free-form message.
+    pub fn network(host: &str, detail: &str) -> Self {
+        Self::new(
+            ErrorCode::NetworkError,
+            format!("could not reach {host}: {detail}"),
+            "check the network, DNS, proxy settings and the domain",
+        )
+    }
+
+    pub fn timeout(timeout_ms: u32) -> Self {
+        Self::new(
+            ErrorCode::Timeout,
+            format!("no complete answer within {timeout_ms} ms"),
+            "retry, or raise timeoutMs if the network is slow",
+        )
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+const HINT_RATE_LIMITED: &str =
+    "too many token requests: wait a moment, and reuse a token until it expires";
+const HINT_RENEW_TOKEN: &str =
+    "get a new access token and send it as 'Authorization: Bearer <token>'";
+
+/// How Lark's `code` on the auth endpoints (and on APIs called with the token) maps to our codes.
+pub fn lark_code_meaning(code: i64) -> (ErrorCode, &'static str) {
+    match code {
+        10003 => (
+            ErrorCode::AuthFailed,
+            "check the App ID, and that the domain (Lark or Feishu) is where the app was created",
+        ),
+        10014 => (
+            ErrorCode::AuthFailed,
+            "check the App Secret in the developer console (Credentials & Basic Info)",
+        ),
+        99991543 => (
+            ErrorCode::AuthFailed,
+            "check the App ID and App Secret in the developer console (Credentials & Basic Info)",
+        ),
+        99991400 => (ErrorCode::RateLimited, HINT_RATE_LIMITED),
+        10012 => (
+            ErrorCode::LarkError,
+            "the app_ticket is invalid or stale: ask Lark to resend it and use the new one",
+        ),
+        99991661 | 99991663 | 99991671 => (ErrorCode::LarkError, HINT_RENEW_TOKEN),
+        99991664 => (ErrorCode::LarkError, "get a new app access token"),
+        99991662 => (
+            ErrorCode::LarkError,
+            "the app is disabled: enable it in the developer console",
+        ),
+        99991673 => (
+            ErrorCode::LarkError,
+            "the app is not installed in this tenant: install or publish it first",
+        ),
+        _ => (
+            ErrorCode::LarkError,
+            "look the code up in the Lark Open Platform error code reference",
+        ),
+    }
+}
+
+/// Keeps messages to one line even when a server sends an HTML page as `msg`.
+fn one_line(text: &str) -> String {
+    const MAX_CHARS: usize = 200;
+    let mut line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_CHARS)
+        .collect();
+    if text.chars().nth(MAX_CHARS).is_some() {
+        line.push('…');
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_lark_code_has_its_class() {
+        let table = [
+            (10003, ErrorCode::AuthFailed),
+            (10014, ErrorCode::AuthFailed),
+            (99991543, ErrorCode::AuthFailed),
+            (10012, ErrorCode::LarkError),
+            (99991400, ErrorCode::RateLimited),
+            (99991661, ErrorCode::LarkError),
+            (99991662, ErrorCode::LarkError),
+            (99991663, ErrorCode::LarkError),
+            (99991664, ErrorCode::LarkError),
+            (99991671, ErrorCode::LarkError),
+            (99991673, ErrorCode::LarkError),
+            (1, ErrorCode::LarkError),
+            (-1, ErrorCode::LarkError),
+            (i64::MAX, ErrorCode::LarkError),
+        ];
+        for (code, class) in table {
+            let (got, hint) = lark_code_meaning(code);
+            assert_eq!(got, class, "code {code}");
+            assert!(!hint.is_empty(), "code {code} has a hint");
+        }
+    }
+
+    #[test]
+    fn specific_codes_get_specific_hints() {
+        assert!(lark_code_meaning(10014).1.contains("App Secret"));
+        assert!(lark_code_meaning(10003).1.contains("App ID"));
+        assert!(lark_code_meaning(10012).1.contains("resend"));
+        assert!(lark_code_meaning(99991663).1.contains("new access token"));
+    }
+
+    #[test]
+    fn lark_error_keeps_code_message_and_status() {
+        let e = TokenError::lark(10014, "app secret invalid".into(), 200);
+        assert_eq!(e.code, ErrorCode::AuthFailed);
+        assert_eq!(e.lark_code, Some(10014));
+        assert_eq!(e.lark_msg.as_deref(), Some("app secret invalid"));
+        assert_eq!(e.http_status, Some(200));
+        assert_eq!(e.message, "Lark returned code 10014: app secret invalid");
+    }
+
+    #[test]
+    fn http_429_is_rate_limited_whatever_the_body_says() {
+        assert_eq!(
+            TokenError::lark(1234, "x".into(), 429).code,
+            ErrorCode::RateLimited
+        );
+        assert_eq!(TokenError::http(429).code, ErrorCode::RateLimited);
+    }
+
+    #[test]
+    fn http_errors_name_the_status() {
+        for (status, code, words) in [
+            (500, ErrorCode::HttpError, "HTTP 500"),
+            (404, ErrorCode::HttpError, "HTTP 404"),
+        ] {
+            let e = TokenError::http(status);
+            assert_eq!(e.code, code);
+            assert_eq!(e.http_status, Some(status));
+            assert!(e.message.contains(words), "{}", e.message);
+        }
+        let e = TokenError::redirect(307);
+        assert_eq!(e.code, ErrorCode::HttpError);
+        assert!(e.message.contains("redirect not followed"), "{}", e.message);
+    }
+
+    fn params(secret: &str) -> Params {
+        use crate::params::{validate, Input, RawParams};
+        validate(RawParams {
+            app_id: Some(Input::Text("cli_x".into())),
+            app_secret: Some(Input::Text(secret.into())),
+            timeout_ms: Some(Input::Number(1234.0)),
+            ..RawParams::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn fetch_failures_keep_only_safe_details() {
+        let s = |v: &str| Some(v.to_owned());
+        let cases = [
+            (
+                FetchFailure {
+                    name: s("TypeError"),
+                    cause_code: s("ECONNREFUSED"),
+                    cause_message: s("connect ECONNREFUSED 127.0.0.1:9"),
+                    ..Default::default()
+                },
+                ErrorCode::NetworkError,
+                "ECONNREFUSED",
+            ),
+            (
+                FetchFailure {
+                    name: s("Error"),
+                    code: s("ENOTFOUND"),
+                    ..Default::default()
+                },
+                ErrorCode::NetworkError,
+                "ENOTFOUND",
+            ),
+            (
+                FetchFailure {
+                    name: s("TypeError"),
+                    cause_message: s("bad port"),
+                    ..Default::default()
+                },
+                ErrorCode::NetworkError,
+                "bad port",
+            ),
+            (
+                FetchFailure {
+                    name: s("TypeError"),
+                    cause_message: s(r#"body was {"app_secret":"x"}"#),
+                    ..Default::default()
+                },
+                ErrorCode::NetworkError,
+                "TypeError",
+            ),
+            (
+                FetchFailure {
+                    cause_message: s("leaked TopSecret99 here"),
+                    ..Default::default()
+                },
+                ErrorCode::NetworkError,
+                "leaked [redacted] here",
+            ),
+            (
+                FetchFailure::default(),
+                ErrorCode::NetworkError,
+                "the request failed",
+            ),
+            (
+                FetchFailure {
+                    name: s("TimeoutError"),
+                    ..Default::default()
+                },
+                ErrorCode::Timeout,
+                "1234 ms",
+            ),
+            (
+                FetchFailure {
+                    name: s("AbortError"),
+                    ..Default::default()
+                },
+                ErrorCode::Timeout,
+                "1234 ms",
+            ),
+        ];
+        for (failure, code, words) in cases {
+            let shown = format!("{failure:?}");
+            let e = TokenError::fetch_failed(failure, &params("TopSecret99"));
+            assert_eq!(e.code, code, "{shown}");
+            assert!(e.message.contains(words), "{shown}: {}", e.message);
+            assert!(!e.message.contains("TopSecret99"));
+        }
+    }
+
+    #[test]
+    fn invalid_names_the_field() {
+        let e = TokenError::invalid("appId", "is required");
+        assert_eq!(e.code, ErrorCode::InvalidParams);
+        assert_eq!(e.field, Some("appId"));
+        assert_eq!(e.to_string(), "INVALID_PARAMS: appId is required");
+    }
+
+    #[test]
+    fn long_or_multiline_messages_become_one_short_line() {
+        let page = format!("<html>\n<body>{}</body>", "x".repeat(1000));
+        let e = TokenError::lark(1, page, 200);
+        assert!(!e.message.contains('\n'));
+        assert!(e.message.chars().count() < 260);
+        assert!(e.message.ends_with('…'));
+    }
+}

@@ -1,0 +1,502 @@
+//! Validation of getToken's params: from loosely typed JS values to a `Params` that can only hold
+//! what is safe to send.
+
+use crate::error::TokenError;
+use std::fmt;
+
+pub const LARK_BASE_URL: &str = "https://open.larksuite.com";
+pub const FEISHU_BASE_URL: &str = "https://open.feishu.cn";
+pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
+pub const MAX_TIMEOUT_MS: u32 = 300_000;
+/// Lark App IDs and secrets are about 20 and 32 characters; the cap only stops absurd input.
+pub const MAX_CREDENTIAL_CHARS: usize = 256;
+pub const MAX_DOMAIN_CHARS: usize = 2048;
+/// Strings longer than this are not copied out of JS at all.
+pub const MAX_INPUT_CHARS: usize = 4096;
+
+/// One params field as the binding found it, before any validation.
+#[derive(Clone, PartialEq)]
+pub enum Input {
+    /// `undefined` or `null`.
+    Missing,
+    Text(String),
+    /// A string longer than `MAX_INPUT_CHARS`, left in JS.
+    LongText,
+    Number(f64),
+    /// Any other JS type, by its `typeof`.
+    Other(&'static str),
+}
+
+// Hand-written so that an App Secret held as `Input::Text` never reaches a log.
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing => f.write_str("Missing"),
+            Self::Text(text) => write!(f, "Text({} chars)", text.chars().count()),
+            Self::LongText => f.write_str("LongText"),
+            Self::Number(n) => write!(f, "Number({n})"),
+            Self::Other(kind) => write!(f, "Other({kind})"),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct RawParams {
+    pub app_id: Option<Input>,
+    pub app_secret: Option<Input>,
+    pub token_type: Option<Input>,
+    pub domain: Option<Input>,
+    pub timeout_ms: Option<Input>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenType {
+    Tenant,
+    App,
+}
+
+impl TokenType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tenant => "tenant_access_token",
+            Self::App => "app_access_token",
+        }
+    }
+}
+
+/// The App Secret: shown by nothing, copied out only by `expose`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Params {
+    pub app_id: String,
+    pub app_secret: Secret,
+    pub token_type: TokenType,
+    /// Scheme, host, optional port and path prefix, without a trailing slash.
+    pub base_url: String,
+    pub timeout_ms: u32,
+}
+
+pub fn validate(raw: RawParams) -> Result<Params, TokenError> {
+    let app_id = credential("appId", raw.app_id)?;
+    let app_secret = Secret(credential("appSecret", raw.app_secret)?);
+    let token_type = match raw.token_type.unwrap_or(Input::Missing) {
+        Input::Missing => TokenType::Tenant,
+        Input::Text(t) if t == "tenant_access_token" => TokenType::Tenant,
+        Input::Text(t) if t == "app_access_token" => TokenType::App,
+        _ => {
+            return Err(TokenError::invalid(
+                "tokenType",
+                "must be 'tenant_access_token' or 'app_access_token'",
+            ))
+        }
+    };
+    let base_url = match raw.domain.unwrap_or(Input::Missing) {
+        Input::Missing => LARK_BASE_URL.to_owned(),
+        Input::Text(text) => {
+            base_url(&text).map_err(|problem| TokenError::invalid("domain", problem))?
+        }
+        Input::LongText => return Err(TokenError::invalid("domain", "is too long")),
+        other => return Err(wrong_type("domain", &other)),
+    };
+    let timeout_ms = match raw.timeout_ms.unwrap_or(Input::Missing) {
+        Input::Missing => DEFAULT_TIMEOUT_MS,
+        Input::Number(n) if n.fract() == 0.0 && (1.0..=f64::from(MAX_TIMEOUT_MS)).contains(&n) => {
+            // Exact: n is a whole number within u32.
+            n as u32
+        }
+        _ => {
+            return Err(TokenError::invalid(
+                "timeoutMs",
+                "must be a whole number of milliseconds from 1 to 300000",
+            ))
+        }
+    };
+    Ok(Params {
+        app_id,
+        app_secret,
+        token_type,
+        base_url,
+        timeout_ms,
+    })
+}
+
+/// App ID and App Secret: pasted text, so surrounding white space is dropped; inside, only the
+/// visible ASCII that Lark's credentials are made of. Messages never quote the value.
+fn credential(field: &'static str, input: Option<Input>) -> Result<String, TokenError> {
+    let text = match input.unwrap_or(Input::Missing) {
+        Input::Missing => return Err(TokenError::invalid(field, "is required")),
+        Input::Text(text) => text,
+        Input::LongText => return Err(too_long(field)),
+        other => return Err(wrong_type(field, &other)),
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(TokenError::invalid(field, "is empty"));
+    }
+    if text.chars().count() > MAX_CREDENTIAL_CHARS {
+        return Err(too_long(field));
+    }
+    if !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(TokenError::invalid(
+            field,
+            "contains a space, control or non-ASCII character, which Lark credentials never have",
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+fn too_long(field: &'static str) -> TokenError {
+    TokenError::invalid(field, "is too long (at most 256 characters)")
+}
+
+fn wrong_type(field: &'static str, input: &Input) -> TokenError {
+    let got = match input {
+        Input::Number(_) => "number",
+        Input::Other(kind) => kind,
+        Input::Missing | Input::Text(_) | Input::LongText => "string",
+    };
+    TokenError::invalid(field, &format!("must be a string, not a {got}"))
+}
+
+/// 'lark', 'feishu', or a base URL: https anywhere, plain http only to this machine, and nothing
+/// that could send the secret somewhere unexpected (user info, query, fragment).
+pub fn base_url(domain: &str) -> Result<String, &'static str> {
+    let domain = domain.trim();
+    if domain.eq_ignore_ascii_case("lark") {
+        return Ok(LARK_BASE_URL.to_owned());
+    }
+    if domain.eq_ignore_ascii_case("feishu") {
+        return Ok(FEISHU_BASE_URL.to_owned());
+    }
+    const NOT_A_URL: &str =
+        "must be 'lark', 'feishu' or a base URL such as https://open.larksuite.com";
+    if domain.len() > MAX_DOMAIN_CHARS {
+        return Err("is too long");
+    }
+    if !domain.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must not contain spaces, control or non-ASCII characters");
+    }
+    let (scheme, rest) = domain.split_once("://").ok_or(NOT_A_URL)?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err(NOT_A_URL);
+    }
+    if rest.contains(['?', '#']) {
+        return Err("must not contain a query or fragment");
+    }
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    if authority.contains('@') {
+        return Err("must not contain a user name or password");
+    }
+    if path.contains("//") || path.split('/').any(|seg| seg == "." || seg == "..") {
+        return Err("has an invalid path");
+    }
+    let authority = authority.to_ascii_lowercase();
+    let host = host_of(&authority).ok_or("has an invalid host or port")?;
+    if scheme == "http" && !is_loopback(host) {
+        return Err(
+            "must use https:// (plain http:// is allowed only for localhost and 127.0.0.1)",
+        );
+    }
+    Ok(format!(
+        "{scheme}://{authority}{}",
+        path.trim_end_matches('/')
+    ))
+}
+
+/// The host part of `host[:port]` or `[v6][:port]`, when both parts are well formed.
+fn host_of(authority: &str) -> Option<&str> {
+    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+        let (inside, after) = bracketed.split_once(']')?;
+        let valid_v6 = !inside.is_empty()
+            && inside
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        if !valid_v6 {
+            return None;
+        }
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (authority.get(..inside.len() + 2)?, port)
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if let Some(port) = port {
+        let valid_port = !port.is_empty()
+            && port.len() <= 5
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && port.parse::<u16>().is_ok_and(|p| p != 0);
+        if !valid_port {
+            return None;
+        }
+    }
+    let valid_name = host.starts_with('[')
+        || (!host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            }));
+    valid_name.then_some(host)
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets.first() == Some(&"127")
+        && octets.iter().all(|o| {
+            !o.is_empty()
+                && o.len() <= 3
+                && o.bytes().all(|b| b.is_ascii_digit())
+                && o.parse::<u8>().is_ok()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn text(s: &str) -> Option<Input> {
+        Some(Input::Text(s.to_owned()))
+    }
+
+    fn good() -> RawParams {
+        RawParams {
+            app_id: text("cli_a1b2c3d4e5f6a7b8"),
+            app_secret: text("s3cr3t-Value-0123456789abcdefABCD"),
+            ..RawParams::default()
+        }
+    }
+
+    fn field_error(raw: RawParams) -> (&'static str, String) {
+        let e = validate(raw).expect_err("should be rejected");
+        assert_eq!(e.code, ErrorCode::InvalidParams);
+        (e.field.expect("names a field"), e.message)
+    }
+
+    #[test]
+    fn defaults() {
+        let p = validate(good()).unwrap();
+        assert_eq!(p.app_id, "cli_a1b2c3d4e5f6a7b8");
+        assert_eq!(p.app_secret.expose(), "s3cr3t-Value-0123456789abcdefABCD");
+        assert_eq!(p.token_type, TokenType::Tenant);
+        assert_eq!(p.base_url, LARK_BASE_URL);
+        assert_eq!(p.timeout_ms, DEFAULT_TIMEOUT_MS);
+    }
+
+    #[test]
+    fn credentials_are_trimmed() {
+        let p = validate(RawParams {
+            app_id: text("  cli_x \n"),
+            app_secret: text("\tsecret "),
+            ..good()
+        })
+        .unwrap();
+        assert_eq!(p.app_id, "cli_x");
+        assert_eq!(p.app_secret.expose(), "secret");
+    }
+
+    #[test]
+    fn bad_credentials_name_the_field() {
+        let cases: Vec<(Option<Input>, &str)> = vec![
+            (None, "is required"),
+            (Some(Input::Missing), "is required"),
+            (text(""), "is empty"),
+            (text("   "), "is empty"),
+            (text("a b"), "space, control or non-ASCII"),
+            (text("a\u{0}b"), "space, control or non-ASCII"),
+            (text("cli_ứng_dụng"), "space, control or non-ASCII"),
+            (text(&"x".repeat(257)), "too long"),
+            (Some(Input::LongText), "too long"),
+            (Some(Input::Number(42.0)), "must be a string, not a number"),
+            (
+                Some(Input::Other("object")),
+                "must be a string, not a object",
+            ),
+            (Some(Input::Other("boolean")), "not a boolean"),
+        ];
+        for (input, words) in cases {
+            for field in ["appId", "appSecret"] {
+                let mut raw = good();
+                if field == "appId" {
+                    raw.app_id = input.clone();
+                } else {
+                    raw.app_secret = input.clone();
+                }
+                let (got, message) = field_error(raw);
+                assert_eq!(got, field, "{input:?}");
+                assert!(message.contains(words), "{input:?}: {message}");
+            }
+        }
+    }
+
+    #[test]
+    fn token_types() {
+        for (input, want) in [
+            (None, Some(TokenType::Tenant)),
+            (text("tenant_access_token"), Some(TokenType::Tenant)),
+            (text("app_access_token"), Some(TokenType::App)),
+            (text("user_access_token"), None),
+            (text("TENANT_ACCESS_TOKEN"), None),
+            (text(""), None),
+            (Some(Input::Number(1.0)), None),
+        ] {
+            let raw = RawParams {
+                token_type: input.clone(),
+                ..good()
+            };
+            match want {
+                Some(t) => assert_eq!(validate(raw).unwrap().token_type, t, "{input:?}"),
+                None => assert_eq!(field_error(raw).0, "tokenType", "{input:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn timeouts() {
+        for (n, want) in [
+            (1.0, Some(1)),
+            (250.0, Some(250)),
+            (300_000.0, Some(300_000)),
+            (0.0, None),
+            (-5.0, None),
+            (300_001.0, None),
+            (1.5, None),
+            (f64::NAN, None),
+            (f64::INFINITY, None),
+            (f64::NEG_INFINITY, None),
+            (1e300, None),
+        ] {
+            let raw = RawParams {
+                timeout_ms: Some(Input::Number(n)),
+                ..good()
+            };
+            match want {
+                Some(ms) => assert_eq!(validate(raw).unwrap().timeout_ms, ms),
+                None => assert_eq!(field_error(raw).0, "timeoutMs", "{n}"),
+            }
+        }
+        let raw = RawParams {
+            timeout_ms: text("1000"),
+            ..good()
+        };
+        assert_eq!(field_error(raw).0, "timeoutMs");
+    }
+
+    #[test]
+    fn domains_that_are_accepted() {
+        for (domain, want) in [
+            ("lark", LARK_BASE_URL),
+            ("Feishu", FEISHU_BASE_URL),
+            (" LARK ", LARK_BASE_URL),
+            ("https://open.larksuite.com", LARK_BASE_URL),
+            ("https://open.larksuite.com/", LARK_BASE_URL),
+            ("HTTPS://Open.Feishu.CN", FEISHU_BASE_URL),
+            (
+                "https://proxy.example.vn:8443/lark/",
+                "https://proxy.example.vn:8443/lark",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://127.10.20.30", "http://127.10.20.30"),
+            ("http://localhost:3000/", "http://localhost:3000"),
+            ("http://[::1]:9000", "http://[::1]:9000"),
+            ("https://[2001:db8::1]", "https://[2001:db8::1]"),
+        ] {
+            assert_eq!(base_url(domain).as_deref(), Ok(want), "{domain}");
+        }
+    }
+
+    #[test]
+    fn domains_that_are_refused() {
+        for (domain, words) in [
+            ("larksuite", "must be 'lark', 'feishu'"),
+            ("open.larksuite.com", "must be 'lark', 'feishu'"),
+            ("ftp://open.larksuite.com", "must be 'lark', 'feishu'"),
+            ("javascript:alert(1)", "must be 'lark', 'feishu'"),
+            ("", "must be 'lark', 'feishu'"),
+            ("http://open.larksuite.com", "must use https://"),
+            ("http://10.0.0.1", "must use https://"),
+            ("http://127.0.0.1.evil.com", "must use https://"),
+            ("http://localhost.evil.com", "must use https://"),
+            ("http://[::2]", "must use https://"),
+            ("http://128.0.0.1", "must use https://"),
+            (
+                "https://user:pass@open.larksuite.com",
+                "user name or password",
+            ),
+            ("https://open.larksuite.com?x=1", "query or fragment"),
+            ("https://open.larksuite.com/#frag", "query or fragment"),
+            ("https://", "invalid host"),
+            ("https://:443", "invalid host"),
+            ("https://host:0", "invalid host"),
+            ("https://host:65536", "invalid host"),
+            ("https://host:80a", "invalid host"),
+            ("https://ho_st", "invalid host"),
+            ("https://-host", "invalid host"),
+            ("https://host..com", "invalid host"),
+            ("https://[::1", "invalid host"),
+            ("https://[::1]x", "invalid host"),
+            ("https://host/a/../b", "invalid path"),
+            ("https://host//x", "invalid path"),
+            (
+                "https://open.lark\nsuite.com",
+                "spaces, control or non-ASCII",
+            ),
+            ("https://ex ample.com", "spaces, control or non-ASCII"),
+            ("https://bücher.de", "spaces, control or non-ASCII"),
+        ] {
+            let got = base_url(domain).expect_err(domain);
+            assert!(got.contains(words), "{domain:?}: {got}");
+        }
+        assert_eq!(
+            base_url(&format!("https://{}", "a".repeat(3000))),
+            Err("is too long")
+        );
+    }
+
+    #[test]
+    fn domain_of_the_wrong_type() {
+        let raw = RawParams {
+            domain: Some(Input::Other("object")),
+            ..good()
+        };
+        assert_eq!(field_error(raw).0, "domain");
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let raw = good();
+        let p = validate(good()).unwrap();
+        for shown in [format!("{raw:?}"), format!("{p:?}")] {
+            assert!(!shown.contains("s3cr3t"), "{shown}");
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The HTTP request for a token, and the masked form of it that results may show.
+
+use crate::params::{Params, TokenType};
+use serde::Serialize;
+use std::fmt;
+
+pub const CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+pub struct TokenRequest {
+    pub url: String,
+    /// JSON holding the App Secret: goes to the network and nowhere else.
+    pub body: String,
+    /// The endpoint with a masked App ID, for results and logs.
+    pub display_url: String,
+}
+
+// Hand-written so that the body, which holds the secret, is never printed.
+impl fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("url", &self.display_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    app_id: &'a str,
+    app_secret: &'a str,
+}
+
+pub fn endpoint_path(token_type: TokenType) -> &'static str {
+    match token_type {
+        TokenType::Tenant => "/open-apis/auth/v3/tenant_access_token/internal",
+        TokenType::App => "/open-apis/auth/v3/app_access_token/internal",
+    }
+}
+
+pub fn build(params: &Params) -> TokenRequest {
+    let url = format!("{}{}", params.base_url, endpoint_path(params.token_type));
+    let body = Body {
+        app_id: &params.app_id,
+        app_secret: params.app_secret.expose(),
+    };
+    // Serializing two &str fields cannot fail; the fallback only keeps this free of panics.
+    let body = serde_json::to_string(&body).unwrap_or_default();
+    let display_url = format!("{url}?app_id={}", mask_app_id(&params.app_id));
+    TokenRequest {
+        url,
+        body,
+        display_url,
+    }
+}
+
+/// First 6 and last 4 characters of an App ID, enough to tell apps apart; shorter IDs show less.
+pub fn mask_app_id(app_id: &str) -> String {
+    let chars: Vec<char> = app_id.chars().collect();
+    let (head, tail) = match chars.len() {
+        n if n >= 14 => (6, 4),
+        n if n >= 6 => (2, 0),
+        _ => (0, 0),
+    };
+    let shown_head: String = chars.iter().take(head).collect();
+    let shown_tail: String = chars
+        .iter()
+        .skip(chars.len().saturating_sub(tail))
+        .collect();
+    percent_encode(&format!("{shown_head}***{shown_tail}"))
+}
+
+/// Keeps the masked ID a valid query value whatever visible characters the App ID has.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~*".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::{validate, Input, RawParams};
+
+    fn params(app_id: &str, secret: &str, token_type: &str, domain: &str) -> Params {
+        let text = |s: &str| Some(Input::Text(s.to_owned()));
+        validate(RawParams {
+            app_id: text(app_id),
+            app_secret: text(secret),
+            token_type: text(token_type),
+            domain: text(domain),
+            timeout_ms: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn both_endpoints_on_both_domains() {
+        for (domain, token_type, url) in [
+            (
+                "lark",
+                "tenant_access_token",
+                "https://open.larksuite.com/open-apis/auth/v3/tenant_access_token/internal",
+            ),
+            (
+                "lark",
+                "app_access_token",
+                "https://open.larksuite.com/open-apis/auth/v3/app_access_token/internal",
+            ),
+            (
+                "feishu",
+                "tenant_access_token",
+                "https://open.feishu.cn/open-apis/auth/v3/tenant_access_token/internal",
+            ),
+            (
+                "feishu",
+                "app_access_token",
+                "https://open.feishu.cn/open-apis/auth/v3/app_access_token/internal",
+            ),
+            (
+                "https://proxy.example.vn/lark/",
+                "app_access_token",
+                "https://proxy.example.vn/lark/open-apis/auth/v3/app_access_token/internal",
+            ),
+        ] {
+            let req = build(&params(
+                "cli_a1b2c3d4e5f6a7b8",
+                "secret",
+                token_type,
+                domain,
+            ));
+            assert_eq!(req.url, url);
+            assert_eq!(req.display_url, format!("{url}?app_id=cli_a1***a7b8"));
+        }
+    }
+
+    #[test]
+    fn body_is_json_with_both_credentials() {
+        let req = build(&params(
+            "cli_a1",
+            r#"se"cr\et"#,
+            "tenant_access_token",
+            "lark",
+        ));
+        assert_eq!(req.body, r#"{"app_id":"cli_a1","app_secret":"se\"cr\\et"}"#);
+    }
+
+    #[test]
+    fn masking() {
+        for (id, masked) in [
+            ("cli_a1b2c3d4e5f6a7b8", "cli_a1***a7b8"),
+            ("cli_a1b2c3d4e5", "cli_a1***d4e5"),
+            ("cli_a1b2c3d4e", "cl***"),
+            ("abcdef", "ab***"),
+            ("abcde", "***"),
+            ("a", "***"),
+            ("a&b#c=d?e/f%g+h", "a%26b%23c%3D***%25g%2Bh"),
+        ] {
+            assert_eq!(mask_app_id(id), masked, "{id}");
+        }
+    }
+
+    #[test]
+    fn debug_shows_neither_body_nor_full_app_id() {
+        let req = build(&params(
+            "cli_a1b2c3d4e5f6a7b8",
+            "TopSecret123",
+            "tenant_access_token",
+            "lark",
+        ));
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("TopSecret123"), "{shown}");
+        assert!(!shown.contains("cli_a1b2c3d4e5f6a7b8"), "{shown}");
+    }
+}

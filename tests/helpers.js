@@ -1,0 +1,71 @@
+// @ts-check
+'use strict';
+// Shared by the node tests: the canary secrets, and the record of everything the tests saw, which
+// scripts/scan-secrets.js searches for those secrets after the run.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const util = require('node:util');
+
+/**
+ * Distinctive App Secrets, each used only in tests. Quotes, slashes and backslashes check that an
+ * echoed secret is caught in its escaped forms too.
+ */
+const SECRETS = {
+  main: 'CanarySecret-7f3a9c2e-main-0001',
+  other: 'CanarySecret-1b8d4e6f-other/0002',
+  escaped: 'Canary"Secret\\5c0e-esc/0003',
+  wrong: 'CanarySecret-0d9e8f7a-wrong-0004',
+};
+
+/** Every canary in the suite, the one in tests/wasm.rs included, for scripts/scan-secrets.js. */
+const CANARIES = [...Object.values(SECRETS), 'WasmCanarySecret-3e1f0a9b'];
+
+const ARTIFACTS = path.join(__dirname, 'artifacts');
+
+/**
+ * Appends what a test observed (a result, an error, captured output) to tests/artifacts, in every
+ * form a person or a log could see it.
+ *
+ * @param {string} label
+ * @param {unknown} value
+ */
+function record(label, value) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const shown = {
+    label,
+    inspect: util.inspect(value, { depth: 6, showHidden: true }),
+    json: safeJson(value),
+    text: String(value),
+    stack: value instanceof Error ? value.stack : undefined,
+  };
+  fs.appendFileSync(path.join(ARTIFACTS, `${path.basename(process.argv[1] ?? 'node')}.jsonl`), `${JSON.stringify(shown)}\n`);
+  return value;
+}
+
+/** @param {unknown} value */
+function safeJson(value) {
+  try {
+    return JSON.stringify(value instanceof Error ? { ...value, message: value.message, name: value.name } : value);
+  } catch (error) {
+    return `unserialisable: ${error}`;
+  }
+}
+
+/**
+ * Runs a getToken call and records its outcome, whichever way it goes.
+ *
+ * @template T
+ * @param {string} label
+ * @param {() => Promise<T>} call
+ * @returns {Promise<{ ok: true, value: T } | { ok: false, error: any }>}
+ */
+async function outcome(label, call) {
+  try {
+    return { ok: true, value: /** @type {T} */ (record(label, await call())) };
+  } catch (error) {
+    return { ok: false, error: record(label, error) };
+  }
+}
+
+module.exports = { SECRETS, CANARIES, ARTIFACTS, record, outcome };

@@ -1,0 +1,190 @@
+// @ts-check
+'use strict';
+// A local stand-in for the Lark auth API, following ../shared/LARK_API.md: the two self-built-app
+// token endpoints, Lark's error codes, its token lifetime rule and rate limit, plus the faults the
+// tests inject. node:http only, on 127.0.0.1 only.
+//
+// Run alone for manual tries: `node tests/lark-stand-in.js [port]` serves the demo app below.
+
+const http = require('node:http');
+const crypto = require('node:crypto');
+
+const TOKEN_PATHS = {
+  '/open-apis/auth/v3/tenant_access_token/internal': 'tenant',
+  '/open-apis/auth/v3/app_access_token/internal': 'app',
+};
+const LIFETIME_S = 7200;
+/** Lark hands out the same token while more than this remains, and a new one after. */
+const REUSE_THRESHOLD_S = 1800;
+const MAX_BODY_BYTES = 64 * 1024;
+
+const DEMO_APP = { appId: 'cli_demo0000000000001', appSecret: 'demo-app-secret-for-the-stand-in' };
+
+/**
+ * @typedef {'html500' | 'invalid-json' | 'missing-fields' | 'slow' | 'redirect' | 'oversized'
+ *   | 'echo-body' | 'drip' | 'reset' | 'http429'} Fault
+ * @typedef {{ method: string, path: string, contentType: string | undefined, body: any }} SeenRequest
+ */
+
+/**
+ * @param {{ apps?: Record<string, string>, rateLimitPerSecond?: number, port?: number }} [options]
+ *   apps maps App ID to App Secret; port 0 (the default) picks a free one.
+ */
+async function startStandIn(options = {}) {
+  const apps = new Map(Object.entries(options.apps ?? { [DEMO_APP.appId]: DEMO_APP.appSecret }));
+  const rateLimitPerSecond = options.rateLimitPerSecond ?? 100;
+  /** @type {SeenRequest[]} */
+  const requests = [];
+  /** @type {Fault[]} */
+  const faults = [];
+  /** @type {Map<string, { token: string, expiresAt: number }>} */
+  const issued = new Map();
+  /** @type {Map<string, number[]>} */
+  const recentByApp = new Map();
+  let clockOffsetS = 0;
+  const nowS = () => Date.now() / 1000 + clockOffsetS;
+
+  /** The lifetime rule: reuse while more than 30 minutes remain, else a new token. */
+  function tokenFor(/** @type {string} */ key, /** @type {string} */ prefix) {
+    const held = issued.get(key);
+    if (held && held.expiresAt - nowS() > REUSE_THRESHOLD_S) return held;
+    const fresh = { token: `${prefix}-${crypto.randomBytes(16).toString('hex')}`, expiresAt: nowS() + LIFETIME_S };
+    issued.set(key, fresh);
+    return fresh;
+  }
+
+  function rateLimited(/** @type {string} */ appId) {
+    const now = nowS();
+    const recent = (recentByApp.get(appId) ?? []).filter((t) => now - t < 1);
+    recent.push(now);
+    recentByApp.set(appId, recent);
+    return recent.length > rateLimitPerSecond;
+  }
+
+  /** @type {http.RequestListener} */
+  function handle(req, res) {
+    /** @type {Buffer[]} */
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        body = undefined;
+      }
+      const path = (req.url ?? '').split('?')[0];
+      requests.push({ method: req.method ?? '', path, contentType: req.headers['content-type'], body });
+      const fault = faults.shift();
+      if (fault) return injectFault(fault, res, raw);
+      answer(req, res, path, body);
+    });
+  }
+
+  function answer(
+    /** @type {http.IncomingMessage} */ req,
+    /** @type {http.ServerResponse} */ res,
+    /** @type {string} */ path,
+    /** @type {any} */ body,
+  ) {
+    const kind = TOKEN_PATHS[/** @type {keyof typeof TOKEN_PATHS} */ (path)];
+    if (!kind) return send(res, 404, { code: 404, msg: 'not found' });
+    if (req.method !== 'POST') return send(res, 405, { code: 405, msg: 'method not allowed' });
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '') || typeof body !== 'object' || !body) {
+      return send(res, 400, { code: 10003, msg: 'invalid param' });
+    }
+    const { app_id: appId, app_secret: appSecret } = body;
+    if (typeof appId !== 'string' || !apps.has(appId)) return send(res, 200, { code: 10003, msg: 'invalid param' });
+    if (rateLimited(appId)) return send(res, 400, { code: 99991400, msg: 'request trigger frequency limit' });
+    if (apps.get(appId) !== appSecret) return send(res, 200, { code: 10014, msg: 'app secret invalid' });
+    const tenant = tokenFor(`tenant:${appId}`, 't');
+    const expire = (/** @type {{ expiresAt: number }} */ held) => Math.floor(held.expiresAt - nowS());
+    if (kind === 'tenant') {
+      return send(res, 200, { code: 0, msg: 'ok', tenant_access_token: tenant.token, expire: expire(tenant) });
+    }
+    const app = tokenFor(`app:${appId}`, 'a');
+    send(res, 200, {
+      code: 0,
+      msg: 'ok',
+      app_access_token: app.token,
+      expire: expire(app),
+      tenant_access_token: tenant.token,
+    });
+  }
+
+  function injectFault(/** @type {Fault} */ fault, /** @type {http.ServerResponse} */ res, /** @type {string} */ raw) {
+    switch (fault) {
+      case 'html500':
+        res.writeHead(500, { 'Content-Type': 'text/html' });
+        return res.end('<html><body><h1>500 Internal Server Error</h1></body></html>');
+      case 'invalid-json':
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        return res.end('{"code":0,"msg":"ok","tenant_access_token":"t-trunc');
+      case 'missing-fields':
+        return send(res, 200, { code: 0, msg: 'ok' });
+      case 'slow':
+        return void setTimeout(() => send(res, 200, { code: 0, msg: 'ok', tenant_access_token: 't-late', expire: 7200 }), 1500);
+      case 'redirect':
+        res.writeHead(302, { Location: 'http://127.0.0.1:9/elsewhere' });
+        return res.end();
+      case 'oversized':
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        return res.end(`{"code":0,"msg":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+      case 'echo-body':
+        return send(res, 400, { code: 10014, msg: `bad request, body was: ${raw}` });
+      case 'drip': {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        const timer = setInterval(() => res.write(' '), 100);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
+      case 'reset':
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '1000' });
+        res.write('{"code":0,');
+        return void setTimeout(() => res.destroy(), 20);
+      case 'http429':
+        res.writeHead(429, { 'Content-Type': 'text/plain', 'Retry-After': '1' });
+        return res.end('Too Many Requests');
+    }
+  }
+
+  function send(/** @type {http.ServerResponse} */ res, /** @type {number} */ status, /** @type {object} */ json) {
+    const text = JSON.stringify(json);
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  const server = http.createServer(handle);
+  await new Promise((resolve) => server.listen(options.port ?? 0, '127.0.0.1', () => resolve(undefined)));
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    requests,
+    /** Makes the next request meet this fault instead of a normal answer. */
+    inject(/** @type {Fault} */ fault) {
+      faults.push(fault);
+    },
+    /** Moves the stand-in's clock, and so the lifetime of the tokens it has issued. */
+    advanceClock(/** @type {number} */ seconds) {
+      clockOffsetS += seconds;
+    },
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve(undefined)));
+    },
+  };
+}
+
+module.exports = { startStandIn, DEMO_APP, TOKEN_PATHS };
+
+if (require.main === module) {
+  const port = Number(process.argv[2] ?? 8787);
+  startStandIn({ port }).then((standIn) => {
+    console.log(`Lark stand-in on ${standIn.url} (demo App ID ${DEMO_APP.appId}; its secret is in the README)`);
+  });
+}

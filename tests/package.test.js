@@ -1,0 +1,57 @@
+// @ts-check
+'use strict';
+// The package as users get it: what it loads, how it imports, and what the tarball carries.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..');
+
+/** @param {string[]} args */
+const node = (...args) => execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+
+test('requiring the package does not load or compile the wasm', () => {
+  const loaded = node(
+    '-e',
+    `const api = require('.');
+     const wasmLoaded = Object.keys(require.cache).some((file) => file.includes('larkbase_get_token'));
+     console.log(JSON.stringify({ exports: Object.keys(api).sort(), wasmLoaded }));`,
+  );
+  assert.deepEqual(JSON.parse(loaded), { exports: ['getToken', 'isLarkbaseTokenError'], wasmLoaded: false });
+});
+
+test('named imports work from ES modules', () => {
+  const entry = path.join(ROOT, 'js', 'index.js');
+  const out = node(
+    '--input-type=module',
+    '-e',
+    `import { getToken, isLarkbaseTokenError } from ${JSON.stringify(entry)};
+     const error = await getToken({}).catch((e) => e);
+     console.log(typeof getToken, isLarkbaseTokenError(error), error.code, error.field);`,
+  );
+  assert.equal(out.trim(), 'function true INVALID_PARAMS appId');
+});
+
+test('the tarball carries the wasm, the glue and the types, and nothing else', () => {
+  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8' }));
+  const files = pack.files.map((/** @type {{ path: string }} */ f) => f.path).sort();
+  assert.deepEqual(files, [
+    'LICENSE',
+    'README.md',
+    'js/index.d.ts',
+    'js/index.js',
+    'package.json',
+    'pkg/larkbase_get_token.d.ts',
+    'pkg/larkbase_get_token.js',
+    'pkg/larkbase_get_token_bg.wasm',
+  ]);
+  /** @type {Record<string, any>} */
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  assert.equal(pkg.dependencies, undefined, 'no runtime dependencies');
+  for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) {
+    assert.equal(pkg.scripts?.[hook], undefined, `no ${hook} script`);
+  }
+});

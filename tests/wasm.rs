@@ -1,0 +1,232 @@
+//! The binding layer under Node with wasm-bindgen-test: JS values in, JS results and errors out.
+//! Runs with `wasm-bindgen-test-runner` (see scripts/test.sh); the native build skips this file.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Function, Object, Reflect};
+use larkbase_get_token::wasm::get_token;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const SECRET: &str = "WasmCanarySecret-3e1f0a9b";
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &key.into()).unwrap()
+}
+
+fn object(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (key, value) in pairs {
+        Reflect::set(&o, &(*key).into(), value).unwrap();
+    }
+    o.into()
+}
+
+/// A fetch stand-in that records its arguments on itself and answers with `body` and `status`.
+fn fake_fetch(status: u16, body: &str) -> Function {
+    let make = Function::new_with_args(
+        "status, body",
+        "const f = async (url, init) => { f.calls.push({ url, init }); \
+         return new Response(body, { status, headers: { 'Content-Type': 'application/json' } }); }; \
+         f.calls = []; return f;",
+    );
+    make.call2(&JsValue::NULL, &status.into(), &body.into())
+        .unwrap()
+        .unchecked_into()
+}
+
+fn params(fetch: &Function, extra: &[(&str, JsValue)]) -> JsValue {
+    let p = object(&[
+        ("appId", "cli_a1b2c3d4e5f6a7b8".into()),
+        ("appSecret", SECRET.into()),
+        ("fetch", fetch.into()),
+    ]);
+    for (key, value) in extra {
+        Reflect::set(&p, &(*key).into(), value).unwrap();
+    }
+    p
+}
+
+async fn error_of(params: JsValue) -> JsValue {
+    get_token(params).await.expect_err("should reject")
+}
+
+fn assert_no_secret(value: &JsValue) {
+    let shown = js_sys::JSON::stringify(value)
+        .unwrap()
+        .as_string()
+        .unwrap_or_default();
+    let message = get(value, "message").as_string().unwrap_or_default();
+    assert!(
+        !shown.contains(SECRET) && !message.contains(SECRET),
+        "{shown} {message}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn result_object_has_the_documented_fields() {
+    let fetch = fake_fetch(
+        200,
+        r#"{"code":0,"msg":"ok","tenant_access_token":"t-abc","expire":7140}"#,
+    );
+    let result = get_token(params(&fetch, &[])).await.unwrap();
+    let keys = Object::keys(result.unchecked_ref::<Object>());
+    let keys: Vec<String> = keys.iter().filter_map(|k| k.as_string()).collect();
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "expires_in",
+            "token_type",
+            "request",
+            "response"
+        ]
+    );
+    assert_eq!(get(&result, "access_token"), "t-abc");
+    assert_eq!(get(&result, "expires_in").as_f64(), Some(7140.0));
+    assert_eq!(get(&result, "token_type"), "tenant_access_token");
+    assert_eq!(
+        get(&get(&result, "request"), "url"),
+        "https://open.larksuite.com/open-apis/auth/v3/tenant_access_token/internal?app_id=cli_a1***a7b8"
+    );
+    assert_eq!(get(&get(&result, "response"), "code").as_f64(), Some(0.0));
+    assert_eq!(get(&get(&result, "response"), "msg"), "ok");
+    assert_no_secret(&result);
+}
+
+#[wasm_bindgen_test]
+async fn fetch_gets_post_json_manual_redirect_and_a_signal() {
+    let fetch = fake_fetch(
+        200,
+        r#"{"code":0,"msg":"ok","app_access_token":"a-1","expire":60}"#,
+    );
+    let p = params(
+        &fetch,
+        &[
+            ("tokenType", "app_access_token".into()),
+            ("domain", "feishu".into()),
+        ],
+    );
+    get_token(p).await.unwrap();
+    let calls: Array = get(&fetch, "calls").unchecked_into();
+    assert_eq!(calls.length(), 1);
+    let call = calls.get(0);
+    assert_eq!(
+        get(&call, "url"),
+        "https://open.feishu.cn/open-apis/auth/v3/app_access_token/internal"
+    );
+    let init = get(&call, "init");
+    assert_eq!(get(&init, "method"), "POST");
+    assert_eq!(get(&init, "redirect"), "manual");
+    assert_eq!(
+        get(&get(&init, "headers"), "Content-Type"),
+        "application/json; charset=utf-8"
+    );
+    assert!(get(&init, "signal").is_object());
+    let body = js_sys::JSON::parse(&get(&init, "body").as_string().unwrap()).unwrap();
+    assert_eq!(get(&body, "app_id"), "cli_a1b2c3d4e5f6a7b8");
+    assert_eq!(get(&body, "app_secret"), SECRET);
+}
+
+#[wasm_bindgen_test]
+async fn errors_are_real_errors_with_name_code_and_details() {
+    let fetch = fake_fetch(200, r#"{"code":10014,"msg":"app secret invalid"}"#);
+    let error = error_of(params(&fetch, &[])).await;
+    assert!(error.is_instance_of::<js_sys::Error>());
+    assert_eq!(get(&error, "name"), "LarkbaseTokenError");
+    assert_eq!(get(&error, "code"), "AUTH_FAILED");
+    assert_eq!(get(&error, "larkCode").as_f64(), Some(10014.0));
+    assert_eq!(get(&error, "larkMsg"), "app secret invalid");
+    assert_eq!(get(&error, "httpStatus").as_f64(), Some(200.0));
+    assert!(get(&error, "hint")
+        .as_string()
+        .unwrap()
+        .contains("App Secret"));
+    assert!(get(&error, "field").is_undefined());
+}
+
+#[wasm_bindgen_test]
+async fn invalid_params_name_the_field_without_calling_fetch() {
+    let fetch = fake_fetch(200, "{}");
+    let cases: [(JsValue, &str); 5] = [
+        (JsValue::NULL, "params"),
+        (object(&[("appSecret", "s".into())]), "appId"),
+        (
+            params(&fetch, &[("appSecret", JsValue::from(7))]),
+            "appSecret",
+        ),
+        (
+            params(&fetch, &[("timeoutMs", JsValue::from(f64::NAN))]),
+            "timeoutMs",
+        ),
+        (params(&fetch, &[("fetch", JsValue::from(true))]), "fetch"),
+    ];
+    for (p, field) in cases {
+        let error = error_of(p).await;
+        assert_eq!(get(&error, "code"), "INVALID_PARAMS");
+        assert_eq!(get(&error, "field"), field);
+    }
+    let calls: Array = get(&fetch, "calls").unchecked_into();
+    assert_eq!(calls.length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn an_echoed_secret_is_redacted() {
+    let body = format!(r#"{{"code":10014,"msg":"bad body: {{\"app_secret\":\"{SECRET}\"}}"}}"#);
+    let error = error_of(params(&fake_fetch(400, &body), &[])).await;
+    assert_no_secret(&error);
+    assert!(get(&error, "larkMsg")
+        .as_string()
+        .unwrap()
+        .contains("[redacted]"));
+}
+
+#[wasm_bindgen_test]
+async fn a_fetch_that_never_settles_times_out() {
+    // The timer only keeps Node running: the deadline's own timer does not, by design.
+    let never = Function::new_no_args("return new Promise(() => { setTimeout(() => {}, 1000); })");
+    let error = error_of(params(&never, &[("timeoutMs", 50.into())])).await;
+    assert_eq!(get(&error, "code"), "TIMEOUT");
+}
+
+#[wasm_bindgen_test]
+async fn a_response_without_a_stream_is_read_with_text() {
+    let fetch = Function::new_no_args(
+        "return Promise.resolve({ status: 200, text: async () => \
+         '{\"code\":0,\"tenant_access_token\":\"t-plain\",\"expire\":100}' })",
+    );
+    let result = get_token(params(&fetch, &[])).await.unwrap();
+    assert_eq!(get(&result, "access_token"), "t-plain");
+}
+
+#[wasm_bindgen_test]
+async fn odd_fetch_results_are_bad_responses_not_traps() {
+    for returned in ["null", "42", "({ status: 'x' })", "({ status: 200 })"] {
+        let fetch = Function::new_no_args(&format!("return Promise.resolve({returned})"));
+        let error = error_of(params(&fetch, &[])).await;
+        assert_eq!(get(&error, "code"), "BAD_RESPONSE", "{returned}");
+    }
+    // The same instance still works afterwards.
+    let fetch = fake_fetch(
+        200,
+        r#"{"code":0,"tenant_access_token":"t-after","expire":100}"#,
+    );
+    assert!(get_token(params(&fetch, &[])).await.is_ok());
+}
+
+#[wasm_bindgen_test]
+async fn a_thenable_from_fetch_is_awaited() {
+    let ok = fake_fetch(
+        200,
+        r#"{"code":0,"tenant_access_token":"t-then","expire":100}"#,
+    );
+    let thenable = Function::new_with_args(
+        "inner",
+        "return (url, init) => ({ then: (resolve, reject) => inner(url, init).then(resolve, reject) });",
+    )
+    .call1(&JsValue::NULL, &ok)
+    .unwrap()
+    .unchecked_into::<Function>();
+    let result = get_token(params(&thenable, &[])).await.unwrap();
+    assert_eq!(get(&result, "access_token"), "t-then");
+}
