@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds pkg/ (the wasm-bindgen glue and the optimised .wasm) from the Rust crate.
+# Builds pkg/ (the wasm-bindgen glue and the optimised .wasm) from the Rust crate, and assembles
+# dist/, the files the npm package ships.
 #
 # Idempotent: the wasm32 target, the wasm-bindgen CLI and the npm dev tools are installed only when
 # missing or of the wrong version, so a second run costs a cargo no-op and a few seconds of wasm-opt.
@@ -25,8 +26,10 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" --force
 fi
 
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/tsc ]; then
-  step "Installing npm dev tools"
+# npm records what it installed in node_modules/.package-lock.json; an older record than the
+# lockfile means the dev tools changed since.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "Installing npm dev tools (wasm-opt, TypeScript, n8n's lint rules and scanner)"
   npm ci --no-audit --no-fund
 fi
 
@@ -40,6 +43,16 @@ wasm-bindgen --target nodejs --out-dir pkg --out-name larkbase_get_token \
 
 step "Optimising the module for size with wasm-opt"
 node_modules/.bin/wasm-opt -Oz pkg/larkbase_get_token_bg.wasm -o pkg/larkbase_get_token_bg.wasm
+
+step "Embedding the module in the glue, for n8n's package scanner"
+node scripts/embed-wasm.js
+
+step "Assembling dist/, what the npm package ships"
+# n8n expects a community package's nodes under dist/; the relative layout of js/ and pkg/ is kept.
+rm -rf dist
+mkdir -p dist/pkg
+cp -R js dist/js
+cp pkg/larkbase_get_token.js pkg/larkbase_get_token.d.ts pkg/larkbase_get_token_wasm.js dist/pkg/
 
 printf '\npkg/larkbase_get_token_bg.wasm: %s bytes (%s gzipped)\n' \
   "$(wc -c < pkg/larkbase_get_token_bg.wasm)" "$(gzip -9c pkg/larkbase_get_token_bg.wasm | wc -c)"

@@ -29,6 +29,13 @@ run_checks() {
 
   step "tsc --noEmit (declarations and JSDoc types)"
   node_modules/.bin/tsc -p tsconfig.json
+  node_modules/.bin/tsc -p tsconfig.declarations.json
+
+  step "n8n's lint rules (eslint-plugin-n8n-nodes-base) on the node, the credential and package.json"
+  node_modules/.bin/eslint --max-warnings 0 js/nodes js/credentials package.json
+
+  step "n8n's community-package scanner on the npm pack tarball"
+  node scripts/scan-package.mjs
 
   step "node --test (the built package against the local Lark stand-in)"
   node --test tests/

@@ -27,8 +27,10 @@ const ARTIFACTS = path.join(__dirname, 'artifacts');
  * Appends what a test observed (a result, an error, captured output) to tests/artifacts, in every
  * form a person or a log could see it.
  *
+ * @template T
  * @param {string} label
- * @param {unknown} value
+ * @param {T} value
+ * @returns {T}
  */
 function record(label, value) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });

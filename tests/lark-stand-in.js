@@ -1,8 +1,9 @@
 // @ts-check
 'use strict';
 // A local stand-in for the Lark auth API, following ../shared/LARK_API.md: the two self-built-app
-// token endpoints, Lark's error codes, its token lifetime rule and rate limit, plus the faults the
-// tests inject. node:http only, on 127.0.0.1 only.
+// token endpoints, Lark's error codes, its token lifetime rule and rate limit, Lark Base's "list
+// records" endpoint that checks the Bearer token as Lark does (HTTP 400, code 99991663 for an
+// unknown or expired one), plus the faults the tests inject. node:http only, on 127.0.0.1 only.
 //
 // Run alone for manual tries: `node tests/lark-stand-in.js [port]` serves the demo app below.
 
@@ -17,6 +18,11 @@ const LIFETIME_S = 7200;
 /** Lark hands out the same token while more than this remains, and a new one after. */
 const REUSE_THRESHOLD_S = 1800;
 const MAX_BODY_BYTES = 64 * 1024;
+const RECORDS_PATH = /^\/open-apis\/bitable\/v1\/apps\/[^/]+\/tables\/[^/]+\/records$/;
+const DEMO_RECORDS = [
+  { record_id: 'recDemo001', fields: { Name: 'Nguyễn Văn A', Status: 'Done' } },
+  { record_id: 'recDemo002', fields: { Name: 'Trần Thị B', Status: 'In progress' } },
+];
 
 const DEMO_APP = { appId: 'cli_demo0000000000001', appSecret: 'demo-app-secret-for-the-stand-in' };
 
@@ -39,6 +45,9 @@ async function startStandIn(options = {}) {
   const faults = [];
   /** @type {Map<string, { token: string, expiresAt: number }>} */
   const issued = new Map();
+  /** Every tenant token handed out, with its expiry: an old one stays valid until it expires. */
+  /** @type {Map<string, number>} */
+  const liveTenantTokens = new Map();
   /** @type {Map<string, number[]>} */
   const recentByApp = new Map();
   let clockOffsetS = 0;
@@ -50,6 +59,7 @@ async function startStandIn(options = {}) {
     if (held && held.expiresAt - nowS() > REUSE_THRESHOLD_S) return held;
     const fresh = { token: `${prefix}-${crypto.randomBytes(16).toString('hex')}`, expiresAt: nowS() + LIFETIME_S };
     issued.set(key, fresh);
+    if (prefix === 't') liveTenantTokens.set(fresh.token, fresh.expiresAt);
     return fresh;
   }
 
@@ -92,6 +102,7 @@ async function startStandIn(options = {}) {
     /** @type {string} */ path,
     /** @type {any} */ body,
   ) {
+    if (RECORDS_PATH.test(path)) return listRecords(req, res);
     const kind = TOKEN_PATHS[/** @type {keyof typeof TOKEN_PATHS} */ (path)];
     if (!kind) return send(res, 404, { code: 404, msg: 'not found' });
     if (req.method !== 'POST') return send(res, 405, { code: 405, msg: 'method not allowed' });
@@ -115,6 +126,17 @@ async function startStandIn(options = {}) {
       expire: expire(app),
       tenant_access_token: tenant.token,
     });
+  }
+
+  function listRecords(/** @type {http.IncomingMessage} */ req, /** @type {http.ServerResponse} */ res) {
+    if (req.method !== 'GET') return send(res, 405, { code: 405, msg: 'method not allowed' });
+    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!token) return send(res, 400, { code: 99991661, msg: 'Missing access token for authorization.' });
+    const expiresAt = liveTenantTokens.get(token);
+    if (expiresAt === undefined || expiresAt <= nowS()) {
+      return send(res, 400, { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' });
+    }
+    send(res, 200, { code: 0, msg: 'success', data: { has_more: false, page_token: '', total: DEMO_RECORDS.length, items: DEMO_RECORDS } });
   }
 
   function injectFault(/** @type {Fault} */ fault, /** @type {http.ServerResponse} */ res, /** @type {string} */ raw) {
@@ -180,7 +202,7 @@ async function startStandIn(options = {}) {
   };
 }
 
-module.exports = { startStandIn, DEMO_APP, TOKEN_PATHS };
+module.exports = { startStandIn, DEMO_APP, DEMO_RECORDS, TOKEN_PATHS };
 
 if (require.main === module) {
   const port = Number(process.argv[2] ?? 8787);

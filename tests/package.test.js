@@ -13,10 +13,12 @@ const ROOT = path.join(__dirname, '..');
 /** @param {string[]} args */
 const node = (...args) => execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
 
-test('requiring the package does not load or compile the wasm', () => {
+test('loading the package, its node or its credential does not load or compile the wasm', () => {
   const loaded = node(
     '-e',
-    `const api = require('.');
+    `const pkg = require('./package.json');
+     const api = require('.');
+     for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) require('./' + file);
      const wasmLoaded = Object.keys(require.cache).some((file) => file.includes('larkbase_get_token'));
      console.log(JSON.stringify({ exports: Object.keys(api).sort(), wasmLoaded }));`,
   );
@@ -24,7 +26,7 @@ test('requiring the package does not load or compile the wasm', () => {
 });
 
 test('named imports work from ES modules', () => {
-  const entry = path.join(ROOT, 'js', 'index.js');
+  const entry = path.join(ROOT, 'dist', 'js', 'index.js');
   const out = node(
     '--input-type=module',
     '-e',
@@ -35,22 +37,32 @@ test('named imports work from ES modules', () => {
   assert.equal(out.trim(), 'function true INVALID_PARAMS appId');
 });
 
-test('the tarball carries the wasm, the glue and the types, and nothing else', () => {
+test('the tarball carries the node, the credential, the wasm, the glue and the types, and nothing else', () => {
   const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8' }));
   const files = pack.files.map((/** @type {{ path: string }} */ f) => f.path).sort();
   assert.deepEqual(files, [
     'LICENSE',
     'README.md',
-    'js/index.d.ts',
-    'js/index.js',
+    'dist/js/credentials/LarkbaseApi.credentials.js',
+    'dist/js/index.d.ts',
+    'dist/js/index.js',
+    'dist/js/n8n-support.js',
+    'dist/js/nodes/LarkbaseGetToken/LarkbaseGetToken.node.js',
+    'dist/js/nodes/LarkbaseGetToken/LarkbaseGetToken.node.json',
+    'dist/js/nodes/LarkbaseGetToken/larkbaseGetToken.dark.svg',
+    'dist/js/nodes/LarkbaseGetToken/larkbaseGetToken.svg',
+    'dist/pkg/larkbase_get_token.d.ts',
+    'dist/pkg/larkbase_get_token.js',
+    'dist/pkg/larkbase_get_token_wasm.js',
     'package.json',
-    'pkg/larkbase_get_token.d.ts',
-    'pkg/larkbase_get_token.js',
-    'pkg/larkbase_get_token_bg.wasm',
   ]);
   /** @type {Record<string, any>} */
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   assert.equal(pkg.dependencies, undefined, 'no runtime dependencies');
+  assert.deepEqual(pkg.peerDependencies, { 'n8n-workflow': '*' });
+  assert.ok(pkg.keywords.includes('n8n-community-node-package'));
+  assert.equal(pkg.engines.node, '>=20');
+  for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) assert.ok(files.includes(file), file);
   for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) {
     assert.equal(pkg.scripts?.[hook], undefined, `no ${hook} script`);
   }

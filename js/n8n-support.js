@@ -1,0 +1,123 @@
+// @ts-check
+'use strict';
+// What the n8n node and the credential share: turning credential data into getToken params, n8n's
+// request helper as getToken's fetch, and the safe view of a getToken error.
+
+const { isLarkbaseTokenError } = require('./index');
+
+/**
+ * @typedef {import('./index').TokenParams} TokenParams
+ * @typedef {import('./index').FetchLike} FetchLike
+ * @typedef {import('n8n-workflow').IHttpRequestOptions} IHttpRequestOptions
+ * @typedef {{ appId?: unknown, appSecret?: unknown, domain?: unknown, baseUrl?: unknown }} LarkbaseCredentialData
+ */
+
+/**
+ * The `domain` param for a choice of 'lark', 'feishu' or 'custom' plus a base URL.
+ *
+ * @param {unknown} domain
+ * @param {unknown} baseUrl
+ * @returns {string | undefined}
+ */
+function domainParam(domain, baseUrl) {
+  if (domain === 'custom') return typeof baseUrl === 'string' ? baseUrl : '';
+  return typeof domain === 'string' && domain !== '' ? domain : undefined;
+}
+
+/**
+ * @param {LarkbaseCredentialData} data the decrypted "Larkbase API" credential
+ * @returns {TokenParams}
+ */
+function credentialParams(data) {
+  return /** @type {TokenParams} */ ({
+    appId: data.appId,
+    appSecret: data.appSecret,
+    domain: domainParam(data.domain, data.baseUrl),
+  });
+}
+
+/**
+ * getToken's `fetch`, made of n8n's `httpRequest` helper so that n8n's proxy settings and request
+ * policies apply. The helper's own errors hold the request, and so the secret: only their system
+ * code passes on.
+ *
+ * @param {(options: IHttpRequestOptions) => Promise<any>} httpRequest
+ * @returns {FetchLike}
+ */
+function httpRequestFetch(httpRequest) {
+  return async (url, init) => {
+    let response;
+    try {
+      response = await httpRequest({
+        url,
+        method: init.method,
+        headers: init.headers,
+        body: init.body,
+        json: false,
+        encoding: 'text',
+        returnFullResponse: true,
+        ignoreHttpStatusErrors: true,
+        disableFollowRedirect: true,
+        abortSignal: init.signal,
+      });
+    } catch (error) {
+      throw requestFailure(error);
+    }
+    const headers = /** @type {Record<string, unknown>} */ (response?.headers ?? {});
+    return {
+      status: Number(response?.statusCode),
+      headers: {
+        get: (name) => {
+          const value = headers[name.toLowerCase()];
+          return value === undefined ? null : String(value);
+        },
+      },
+      text: async () => bodyText(response?.body),
+    };
+  };
+}
+
+/** @param {unknown} body */
+function bodyText(body) {
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
+  if (body === undefined || body === null) return '';
+  // A helper that parsed JSON on its own gives an object back.
+  return JSON.stringify(body);
+}
+
+/**
+ * @param {unknown} error
+ * @returns {Error}
+ */
+function requestFailure(error) {
+  const source = /** @type {{ name?: unknown, code?: unknown, cause?: { code?: unknown } }} */ (error ?? {});
+  const code = [source.cause?.code, source.code].find((c) => typeof c === 'string' && /^[A-Z0-9_]{1,40}$/.test(c));
+  const failure = new Error('request failed');
+  failure.name = source.name === 'AbortError' || source.name === 'TimeoutError' ? source.name : 'RequestError';
+  return Object.assign(failure, { code });
+}
+
+/**
+ * The fields of a getToken error that may be shown, saved and logged; anything else is reduced to
+ * its message.
+ *
+ * @param {unknown} error
+ */
+function safeError(error) {
+  if (isLarkbaseTokenError(error)) {
+    const { message, code, hint, field, larkCode, larkMsg, httpStatus } = error;
+    return { message, code, hint, field, larkCode, larkMsg, httpStatus };
+  }
+  return {
+    message: error instanceof Error ? error.message : String(error),
+    code: 'UNKNOWN',
+    hint: '',
+    field: undefined,
+    larkCode: undefined,
+    larkMsg: undefined,
+    httpStatus: undefined,
+  };
+}
+
+module.exports = { credentialParams, domainParam, httpRequestFetch, safeError };

@@ -1,0 +1,249 @@
+// @ts-check
+'use strict';
+
+const { NodeApiError, NodeConnectionTypes, NodeOperationError } = require('n8n-workflow');
+const { getToken } = require('../../index');
+const { credentialParams, domainParam, httpRequestFetch, safeError } = require('../../n8n-support');
+
+/**
+ * @typedef {import('n8n-workflow').INodeType} INodeType
+ * @typedef {import('n8n-workflow').IExecuteFunctions} IExecuteFunctions
+ * @typedef {import('n8n-workflow').INodeExecutionData} INodeExecutionData
+ * @typedef {import('n8n-workflow').ICredentialTestFunctions} ICredentialTestFunctions
+ * @typedef {import('n8n-workflow').ICredentialsDecrypted} ICredentialsDecrypted
+ * @typedef {import('n8n-workflow').INodeCredentialTestResult} INodeCredentialTestResult
+ * @typedef {import('n8n-workflow').JsonObject} JsonObject
+ * @typedef {import('../../index').TokenParams} TokenParams
+ */
+
+/** @implements {INodeType} */
+class LarkbaseGetToken {
+  /** @type {import('n8n-workflow').INodeTypeDescription} */
+  description = {
+    displayName: 'Larkbase Get Token',
+    name: 'larkbaseGetToken',
+    icon: { light: 'file:larkbaseGetToken.svg', dark: 'file:larkbaseGetToken.dark.svg' },
+    group: ['transform'],
+    version: 1,
+    subtitle: '={{ $parameter["tokenType"] === "app_access_token" ? "App Access Token" : "Tenant Access Token" }}',
+    description:
+      'Get a Lark or Feishu access token from an App ID and App Secret, for Larkbase and HTTP Request nodes',
+    defaults: { name: 'Larkbase Get Token' },
+    usableAsTool: true,
+    inputs: [NodeConnectionTypes.Main],
+    outputs: [NodeConnectionTypes.Main],
+    credentials: [
+      {
+        name: 'larkbaseApi',
+        required: true,
+        testedBy: 'larkbaseApiTest',
+        displayOptions: { show: { authentication: ['larkbaseApi'] } },
+      },
+    ],
+    properties: [
+      {
+        displayName: 'Authentication',
+        name: 'authentication',
+        type: 'options',
+        options: [
+          {
+            name: 'Larkbase API Credential',
+            value: 'larkbaseApi',
+            description: 'Recommended: n8n stores the App Secret encrypted',
+          },
+          {
+            name: 'App ID and Secret Fields',
+            value: 'fields',
+            description: 'The App Secret is saved in the workflow itself, in plain text',
+          },
+        ],
+        default: 'larkbaseApi',
+        description: 'Where the App ID and App Secret come from',
+      },
+      {
+        displayName: 'App ID',
+        name: 'appId',
+        type: 'string',
+        required: true,
+        default: '',
+        placeholder: 'cli_a1b2c3d4e5f6a7b8',
+        description: "The app's App ID, from Credentials & Basic Info in the Lark or Feishu developer console",
+        displayOptions: { show: { authentication: ['fields'] } },
+      },
+      {
+        displayName: 'App Secret',
+        name: 'appSecret',
+        type: 'string',
+        typeOptions: { password: true },
+        required: true,
+        default: '',
+        description: "The app's App Secret, from the same page. Prefer the credential: it keeps the secret encrypted.",
+        displayOptions: { show: { authentication: ['fields'] } },
+      },
+      {
+        displayName: 'Access Token Type',
+        name: 'tokenType',
+        type: 'options',
+        options: [
+          {
+            name: 'Tenant Access Token',
+            value: 'tenant_access_token',
+            description: 'For internal (self-built) apps calling Lark APIs, e.g. Lark Base, as the app',
+          },
+          {
+            name: 'App Access Token',
+            value: 'app_access_token',
+            description: 'Identifies the app itself, for the few APIs that ask for it',
+          },
+        ],
+        default: 'tenant_access_token',
+        description: 'Which token to get',
+      },
+      {
+        displayName: 'Options',
+        name: 'options',
+        type: 'collection',
+        placeholder: 'Add Option',
+        default: {},
+        description: 'Domain, custom base URL and timeout',
+        options: [
+          {
+            displayName: 'Domain',
+            name: 'domain',
+            type: 'options',
+            options: [
+              { name: 'Lark (open.larksuite.com)', value: 'lark' },
+              { name: 'Feishu (open.feishu.cn)', value: 'feishu' },
+              { name: 'Custom Base URL', value: 'custom' },
+            ],
+            default: 'lark',
+            description:
+              "Where the app was created. Overrides the credential's domain. Lark is the international platform, Vietnam included.",
+          },
+          {
+            displayName: 'Custom Base URL',
+            name: 'baseUrl',
+            type: 'string',
+            default: '',
+            placeholder: 'https://open.larksuite.com',
+            description: 'For a private deployment or a proxy, used when Domain is Custom Base URL. https only.',
+          },
+          {
+            displayName: 'Timeout',
+            name: 'timeout',
+            type: 'number',
+            typeOptions: { minValue: 1, maxValue: 300000 },
+            default: 10000,
+            description: 'How long to wait for Lark, in milliseconds (1 to 300000)',
+          },
+        ],
+      },
+    ],
+  };
+
+  methods = {
+    credentialTest: {
+      /**
+       * Passes only when Lark hands out a token; otherwise shows Lark's message and the hint.
+       *
+       * @this {ICredentialTestFunctions}
+       * @param {ICredentialsDecrypted} credential
+       * @returns {Promise<INodeCredentialTestResult>}
+       */
+      async larkbaseApiTest(credential) {
+        try {
+          await getToken(credentialParams(credential.data ?? {}));
+          return { status: 'OK', message: 'Lark issued a tenant access token' };
+        } catch (error) {
+          const { message, hint } = safeError(error);
+          return { status: 'Error', message: hint ? `${message} (${hint})` : message };
+        }
+      },
+    },
+  };
+
+  /**
+   * @this {IExecuteFunctions}
+   * @returns {Promise<INodeExecutionData[][]>}
+   */
+  async execute() {
+    const items = this.getInputData();
+    const fetch = httpRequestFetch((options) => this.helpers.httpRequest(options));
+    /** @type {INodeExecutionData[]} */
+    const returnData = [];
+    for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+      try {
+        const params = await tokenParams(this, itemIndex);
+        const token = await getToken({ ...params, fetch });
+        returnData.push({ json: { ...token }, pairedItem: { item: itemIndex } });
+      } catch (error) {
+        const safe = safeError(error);
+        if (this.continueOnFail()) {
+          returnData.push({
+            json: { error: { message: safe.message, code: safe.code, hint: safe.hint } },
+            pairedItem: { item: itemIndex },
+          });
+          continue;
+        }
+        throw nodeError(this, safe, itemIndex);
+      }
+    }
+    return [returnData];
+  }
+}
+
+/**
+ * The params for one item: App ID and Secret from the credential or the node's fields, evaluated
+ * per item so that expressions can pick a different app for each.
+ *
+ * @param {IExecuteFunctions} context
+ * @param {number} itemIndex
+ * @returns {Promise<TokenParams>}
+ */
+async function tokenParams(context, itemIndex) {
+  const authentication = context.getNodeParameter('authentication', itemIndex);
+  const options = /** @type {{ domain?: string, baseUrl?: string, timeout?: number }} */ (
+    context.getNodeParameter('options', itemIndex, {})
+  );
+  const base =
+    authentication === 'larkbaseApi'
+      ? credentialParams(await context.getCredentials('larkbaseApi', itemIndex))
+      : /** @type {TokenParams} */ ({
+          appId: context.getNodeParameter('appId', itemIndex),
+          appSecret: context.getNodeParameter('appSecret', itemIndex),
+        });
+  return {
+    ...base,
+    tokenType: /** @type {TokenParams['tokenType']} */ (context.getNodeParameter('tokenType', itemIndex)),
+    domain: domainParam(options.domain, options.baseUrl) ?? base.domain,
+    timeoutMs: options.timeout,
+  };
+}
+
+/**
+ * Bad parameters are the workflow's to fix (NodeOperationError); everything else came from Lark or
+ * the network (NodeApiError). Both are built from the safe fields only, because n8n saves them with
+ * the execution.
+ *
+ * @param {IExecuteFunctions} context
+ * @param {ReturnType<typeof safeError>} safe
+ * @param {number} itemIndex
+ */
+function nodeError(context, safe, itemIndex) {
+  if (safe.code === 'INVALID_PARAMS' || safe.code === 'UNKNOWN') {
+    return new NodeOperationError(context.getNode(), safe.message, { itemIndex, description: safe.hint });
+  }
+  /** @type {JsonObject} */
+  const response = { message: safe.message, code: safe.code };
+  if (safe.larkCode !== undefined) response.larkCode = safe.larkCode;
+  if (safe.larkMsg !== undefined) response.larkMsg = safe.larkMsg;
+  if (safe.httpStatus !== undefined) response.httpStatus = safe.httpStatus;
+  return new NodeApiError(context.getNode(), response, {
+    itemIndex,
+    message: safe.message,
+    description: safe.hint,
+    httpCode: safe.httpStatus === undefined ? undefined : String(safe.httpStatus),
+  });
+}
+
+module.exports = { LarkbaseGetToken };
