@@ -18,8 +18,24 @@ const SECRETS = {
   wrong: 'CanarySecret-0d9e8f7a-wrong-0004',
 };
 
+/** The end-to-end tests' secrets: one per way a secret reaches real n8n. */
+const E2E_SECRETS = {
+  fields: 'CanaryE2E-fields-secret-5a1c',
+  credential: 'CanaryE2E-credential-secret-9d2e',
+  wrong: 'CanaryE2E-wrong-secret-3f7b',
+  /** Bulk app n's secret is this prefix and n, put together by an n8n expression. */
+  bulkPrefix: 'CanaryE2E-bulk-secret-',
+  bulk: (/** @type {number} */ n) => `CanaryE2E-bulk-secret-${n}`,
+  all: () => [
+    E2E_SECRETS.fields,
+    E2E_SECRETS.credential,
+    E2E_SECRETS.wrong,
+    ...Array.from({ length: 100 }, (_, n) => E2E_SECRETS.bulk(n)),
+  ],
+};
+
 /** Every canary in the suite, the one in tests/wasm.rs included, for scripts/scan-secrets.js. */
-const CANARIES = [...Object.values(SECRETS), 'WasmCanarySecret-3e1f0a9b'];
+const CANARIES = [...Object.values(SECRETS), 'WasmCanarySecret-3e1f0a9b', ...E2E_SECRETS.all()];
 
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 
@@ -70,4 +86,4 @@ async function outcome(label, call) {
   }
 }
 
-module.exports = { SECRETS, CANARIES, ARTIFACTS, record, outcome };
+module.exports = { SECRETS, E2E_SECRETS, CANARIES, ARTIFACTS, record, outcome };

@@ -19,6 +19,7 @@ const LIFETIME_S = 7200;
 const REUSE_THRESHOLD_S = 1800;
 const MAX_BODY_BYTES = 64 * 1024;
 const RECORDS_PATH = /^\/open-apis\/bitable\/v1\/apps\/[^/]+\/tables\/[^/]+\/records$/;
+const TEST_ITEMS_PATH = '/stand-in/items';
 const DEMO_RECORDS = [
   { record_id: 'recDemo001', fields: { Name: 'Nguyễn Văn A', Status: 'Done' } },
   { record_id: 'recDemo002', fields: { Name: 'Trần Thị B', Status: 'In progress' } },
@@ -103,6 +104,11 @@ async function startStandIn(options = {}) {
     /** @type {any} */ body,
   ) {
     if (RECORDS_PATH.test(path)) return listRecords(req, res);
+    if (path === TEST_ITEMS_PATH) {
+      // Not Lark: hands an n8n workflow `count` items { n } to work on.
+      const count = Math.min(1000, Number(new URL(req.url ?? '', 'http://x').searchParams.get('count')) || 0);
+      return send(res, 200, Array.from({ length: count }, (_, n) => ({ n })));
+    }
     const kind = TOKEN_PATHS[/** @type {keyof typeof TOKEN_PATHS} */ (path)];
     if (!kind) return send(res, 404, { code: 404, msg: 'not found' });
     if (req.method !== 'POST') return send(res, 405, { code: 405, msg: 'method not allowed' });

@@ -71,7 +71,14 @@ async function httpRequest(options) {
  * }} setup
  */
 function executeContext({ items = 1, params, credentials, continueOnFail = false }) {
-  const node = { id: 'n1', name: 'Larkbase Get Token', type: 'larkbaseGetToken', typeVersion: 1, position: [0, 0], parameters: {} };
+  const node = {
+    id: 'n1',
+    name: 'Larkbase Get Token',
+    type: 'larkbaseGetToken',
+    typeVersion: 1,
+    position: [0, 0],
+    parameters: { authentication: 'fields', appId: 'cli_x', appSecret: SECRETS.main },
+  };
   return /** @type {import('n8n-workflow').IExecuteFunctions} */ (
     /** @type {unknown} */ ({
       getInputData: () => Array.from({ length: items }, (_, i) => ({ json: { row: i } })),
@@ -209,6 +216,7 @@ test('without Continue On Fail, Lark errors are NodeApiError with the item, mess
   ]);
   await assert.rejects(run(executeContext({ items: 2, params: fieldsFor(apps) })), (error) => {
     assert.ok(error instanceof NodeApiError);
+    assert.equal(error.node?.parameters.appSecret, '[redacted]', 'n8n saves the node with the error');
     assert.equal(error.message, 'Lark returned code 10014: app secret invalid');
     assert.equal(error.description, 'check the App Secret in the developer console (Credentials & Basic Info)');
     assert.equal(error.context.itemIndex, 1);
@@ -228,6 +236,7 @@ test('bad parameters are NodeOperationError naming the field', async () => {
   const apps = /** @type {Array<[string, string]>} */ ([['', SECRETS.main]]);
   await assert.rejects(run(executeContext({ params: fieldsFor(apps) })), (error) => {
     assert.ok(error instanceof NodeOperationError);
+    assert.equal(error.node?.parameters.appSecret, '[redacted]');
     assert.equal(error.message, 'appId is empty');
     assert.equal(error.context.itemIndex, 0);
     return true;

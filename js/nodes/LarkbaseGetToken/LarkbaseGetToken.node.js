@@ -230,20 +230,33 @@ async function tokenParams(context, itemIndex) {
  * @param {number} itemIndex
  */
 function nodeError(context, safe, itemIndex) {
+  const node = nodeWithoutSecret(context.getNode());
   if (safe.code === 'INVALID_PARAMS' || safe.code === 'UNKNOWN') {
-    return new NodeOperationError(context.getNode(), safe.message, { itemIndex, description: safe.hint });
+    return new NodeOperationError(node, safe.message, { itemIndex, description: safe.hint });
   }
   /** @type {JsonObject} */
   const response = { message: safe.message, code: safe.code };
   if (safe.larkCode !== undefined) response.larkCode = safe.larkCode;
   if (safe.larkMsg !== undefined) response.larkMsg = safe.larkMsg;
   if (safe.httpStatus !== undefined) response.httpStatus = safe.httpStatus;
-  return new NodeApiError(context.getNode(), response, {
+  return new NodeApiError(node, response, {
     itemIndex,
     message: safe.message,
     description: safe.hint,
     httpCode: safe.httpStatus === undefined ? undefined : String(safe.httpStatus),
   });
+}
+
+/**
+ * n8n prints and saves an error's node with its parameters, so the App Secret field is masked in
+ * the copy errors get.
+ *
+ * @param {import('n8n-workflow').INode} node
+ * @returns {import('n8n-workflow').INode}
+ */
+function nodeWithoutSecret(node) {
+  if (node.parameters?.appSecret === undefined) return node;
+  return { ...node, parameters: { ...node.parameters, appSecret: '[redacted]' } };
 }
 
 module.exports = { LarkbaseGetToken };

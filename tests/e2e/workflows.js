@@ -1,0 +1,120 @@
+// @ts-check
+'use strict';
+// The n8n workflows the end-to-end tests and the demo import, built for a given Lark stand-in URL.
+
+const { CREDENTIAL_TYPE, NODE_TYPE } = require('./n8n-harness');
+
+const RECORDS_PATH = '/open-apis/bitable/v1/apps/bascnDemoBase/tables/tblDemoTable/records';
+
+/**
+ * @typedef {{ id: string, name: string, type: string, typeVersion: number, position: [number, number],
+ *   parameters: Record<string, unknown>, credentials?: Record<string, { id: string, name: string }>,
+ *   onError?: string }} WorkflowNode
+ */
+
+/** @returns {WorkflowNode} */
+function manualTrigger() {
+  return {
+    id: 'trigger',
+    name: 'When clicking Execute workflow',
+    type: 'n8n-nodes-base.manualTrigger',
+    typeVersion: 1,
+    position: [0, 0],
+    parameters: {},
+  };
+}
+
+/**
+ * @param {{ name?: string, baseUrl: string, credential?: { id: string, name: string },
+ *   appId?: string, appSecret?: string, tokenType?: string, continueOnFail?: boolean,
+ *   position?: [number, number] }} options
+ * @returns {WorkflowNode}
+ */
+function larkbaseGetToken({ name = 'Larkbase Get Token', baseUrl, credential, appId, appSecret, tokenType = 'tenant_access_token', continueOnFail, position = [220, 0] }) {
+  return {
+    id: name.replace(/\W+/g, '-').toLowerCase(),
+    name,
+    type: NODE_TYPE,
+    typeVersion: 1,
+    position,
+    parameters: credential
+      ? { authentication: 'larkbaseApi', tokenType, options: {} }
+      : { authentication: 'fields', appId, appSecret, tokenType, options: { domain: 'custom', baseUrl } },
+    ...(credential ? { credentials: { [CREDENTIAL_TYPE]: credential } } : {}),
+    ...(continueOnFail ? { onError: 'continueRegularOutput' } : {}),
+  };
+}
+
+/**
+ * An HTTP Request node calling Lark Base's "list records", signed either with the token from the
+ * previous node or by the Larkbase API credential itself.
+ *
+ * @param {{ name?: string, baseUrl: string, credential?: { id: string, name: string },
+ *   position?: [number, number] }} options
+ * @returns {WorkflowNode}
+ */
+function listRecords({ name = 'List records', baseUrl, credential, position = [440, 0] }) {
+  const url = `${baseUrl}${RECORDS_PATH}`;
+  return {
+    id: name.replace(/\W+/g, '-').toLowerCase(),
+    name,
+    type: 'n8n-nodes-base.httpRequest',
+    typeVersion: 4.2,
+    position,
+    parameters: credential
+      ? { method: 'GET', url, authentication: 'predefinedCredentialType', nodeCredentialType: CREDENTIAL_TYPE, options: {} }
+      : {
+          method: 'GET',
+          url,
+          sendHeaders: true,
+          headerParameters: { parameters: [{ name: 'Authorization', value: '=Bearer {{ $json.access_token }}' }] },
+          options: {},
+        },
+    ...(credential ? { credentials: { [CREDENTIAL_TYPE]: credential } } : {}),
+  };
+}
+
+/**
+ * An HTTP Request node that fetches `count` items `{ n }` from the stand-in's test route.
+ *
+ * @param {string} baseUrl
+ * @param {number} count
+ * @returns {WorkflowNode}
+ */
+function makeItems(baseUrl, count) {
+  return {
+    id: 'make-items',
+    name: 'Make items',
+    type: 'n8n-nodes-base.httpRequest',
+    typeVersion: 4.2,
+    position: [220, 0],
+    parameters: { method: 'GET', url: `${baseUrl}/stand-in/items?count=${count}`, options: {} },
+  };
+}
+
+/**
+ * A workflow whose nodes run one after the other.
+ *
+ * @param {string} id
+ * @param {string} name
+ * @param {WorkflowNode[]} nodes
+ */
+function chain(id, name, nodes) {
+  /** @type {Record<string, unknown>} */
+  const connections = {};
+  nodes.slice(0, -1).forEach((node, i) => {
+    connections[node.name] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] };
+  });
+  return { id, name, active: false, nodes, connections, settings: { executionOrder: 'v1' }, pinData: {} };
+}
+
+/**
+ * @param {string} id
+ * @param {string} name
+ * @param {{ appId: string, appSecret: string, baseUrl: string }} app
+ */
+function larkbaseCredential(id, name, { appId, appSecret, baseUrl }) {
+  return { id, name, type: CREDENTIAL_TYPE, data: { appId, appSecret, domain: 'custom', baseUrl } };
+}
+
+module.exports = { RECORDS_PATH, chain, larkbaseCredential, larkbaseGetToken, listRecords, makeItems, manualTrigger };
