@@ -77,7 +77,7 @@ function executeContext({ items = 1, params, credentials, continueOnFail = false
     type: 'larkbaseGetToken',
     typeVersion: 1,
     position: [0, 0],
-    parameters: { authentication: 'fields', appId: 'cli_x', appSecret: SECRETS.main },
+    parameters: { credentialSource: 'fields', appId: 'cli_x', appSecret: SECRETS.main },
   };
   return /** @type {import('n8n-workflow').IExecuteFunctions} */ (
     /** @type {unknown} */ ({
@@ -99,7 +99,7 @@ function executeContext({ items = 1, params, credentials, continueOnFail = false
 const fieldsFor =
   (/** @type {Array<[string, string]>} */ apps, /** @type {Record<string, unknown>} */ extra = {}) =>
   (/** @type {string} */ name, /** @type {number} */ i) =>
-    ({ authentication: 'fields', appId: apps[i][0], appSecret: apps[i][1], tokenType: 'tenant_access_token', options: { domain: 'custom', baseUrl: lark.url }, ...extra })[name];
+    ({ credentialSource: 'fields', appId: apps[i][0], appSecret: apps[i][1], tokenType: 'tenant_access_token', options: { domain: 'custom', baseUrl: lark.url }, ...extra })[name];
 
 /**
  * @param {import('n8n-workflow').IExecuteFunctions} context
@@ -129,7 +129,7 @@ test('the node describes itself as n8n expects', () => {
   assert.equal(description.usableAsTool, true);
   assert.deepEqual(description.icon, { light: 'file:larkbaseGetToken.svg', dark: 'file:larkbaseGetToken.dark.svg' });
   const byName = Object.fromEntries(description.properties.map((/** @type {import('n8n-workflow').INodeProperties} */ p) => [p.name, p]));
-  assert.deepEqual(Object.keys(byName), ['authentication', 'appId', 'appSecret', 'tokenType', 'options']);
+  assert.deepEqual(Object.keys(byName), ['credentialSource', 'appId', 'appSecret', 'tokenType', 'options']);
   assert.equal(byName.appSecret.typeOptions?.password, true);
   for (const property of description.properties) assert.ok(property.description, `${property.name} is described`);
   assert.deepEqual(
@@ -172,13 +172,13 @@ test('one paired output item per input item, each with its own app from expressi
 test('with the credential, its domain is used unless the node options set one', async () => {
   const credentials = { appId: APP_1, appSecret: SECRETS.main, domain: 'custom', baseUrl: lark.url };
   const params = (/** @type {string} */ name) =>
-    ({ authentication: 'larkbaseApi', tokenType: 'app_access_token', options: {} })[name];
+    ({ credentialSource: 'larkbaseApi', tokenType: 'app_access_token', options: {} })[name];
   const [[item]] = await run(executeContext({ params, credentials }));
   assert.match(String(item.json.access_token), /^a-/);
   assert.equal(item.json.token_type, 'app_access_token');
 
   const overridden = (/** @type {string} */ name) =>
-    ({ authentication: 'larkbaseApi', tokenType: 'tenant_access_token', options: { domain: 'custom', baseUrl: 'http://127.0.0.1:9' } })[name];
+    ({ credentialSource: 'larkbaseApi', tokenType: 'tenant_access_token', options: { domain: 'custom', baseUrl: 'http://127.0.0.1:9' } })[name];
   await assert.rejects(run(executeContext({ params: overridden, credentials })), (error) => {
     assert.ok(error instanceof NodeApiError);
     // n8n puts its own words first for refused connections and keeps ours among the messages.

@@ -38,8 +38,8 @@ function larkbaseGetToken({ name = 'Larkbase Get Token', baseUrl, credential, ap
     typeVersion: 1,
     position,
     parameters: credential
-      ? { authentication: 'larkbaseApi', tokenType, options: {} }
-      : { authentication: 'fields', appId, appSecret, tokenType, options: { domain: 'custom', baseUrl } },
+      ? { credentialSource: 'larkbaseApi', tokenType, options: {} }
+      : { credentialSource: 'fields', appId, appSecret, tokenType, options: { domain: 'custom', baseUrl } },
     ...(credential ? { credentials: { [CREDENTIAL_TYPE]: credential } } : {}),
     ...(continueOnFail ? { onError: 'continueRegularOutput' } : {}),
   };

@@ -37,13 +37,15 @@ class LarkbaseGetToken {
         name: 'larkbaseApi',
         required: true,
         testedBy: 'larkbaseApiTest',
-        displayOptions: { show: { authentication: ['larkbaseApi'] } },
+        displayOptions: { show: { credentialSource: ['larkbaseApi'] } },
       },
     ],
     properties: [
       {
+        // Not named `authentication`: n8n's editor hides a field of that name in its credential
+        // section and offers only the choices that have a credential, so "fields" could not be picked.
         displayName: 'Authentication',
-        name: 'authentication',
+        name: 'credentialSource',
         type: 'options',
         options: [
           {
@@ -68,7 +70,7 @@ class LarkbaseGetToken {
         default: '',
         placeholder: 'cli_a1b2c3d4e5f6a7b8',
         description: "The app's App ID, from Credentials & Basic Info in the Lark or Feishu developer console",
-        displayOptions: { show: { authentication: ['fields'] } },
+        displayOptions: { show: { credentialSource: ['fields'] } },
       },
       {
         displayName: 'App Secret',
@@ -78,7 +80,7 @@ class LarkbaseGetToken {
         required: true,
         default: '',
         description: "The app's App Secret, from the same page. Prefer the credential: it keeps the secret encrypted.",
-        displayOptions: { show: { authentication: ['fields'] } },
+        displayOptions: { show: { credentialSource: ['fields'] } },
       },
       {
         displayName: 'Access Token Type',
@@ -201,12 +203,12 @@ class LarkbaseGetToken {
  * @returns {Promise<TokenParams>}
  */
 async function tokenParams(context, itemIndex) {
-  const authentication = context.getNodeParameter('authentication', itemIndex);
+  const credentialSource = context.getNodeParameter('credentialSource', itemIndex);
   const options = /** @type {{ domain?: string, baseUrl?: string, timeout?: number }} */ (
     context.getNodeParameter('options', itemIndex, {})
   );
   const base =
-    authentication === 'larkbaseApi'
+    credentialSource === 'larkbaseApi'
       ? credentialParams(await context.getCredentials('larkbaseApi', itemIndex))
       : /** @type {TokenParams} */ ({
           appId: context.getNodeParameter('appId', itemIndex),

@@ -1,0 +1,92 @@
+// @ts-check
+'use strict';
+// The demo behind `npm start`: real n8n 2.x with this package installed as a community node, the
+// local Lark stand-in in place of Lark, a "Larkbase API" credential pointing at it, and an example
+// workflow (Manual Trigger → Larkbase Get Token → List records). Offline; Ctrl-C stops everything.
+// The browser test starts the same demo with `startDemo` and runs its workflow in Chromium.
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { startStandIn, DEMO_APP } = require('../tests/lark-stand-in');
+const h = require('../tests/e2e/n8n-harness');
+const wf = require('../tests/e2e/workflows');
+
+const DEMO_WORKFLOW_ID = 'larkbaseDemo0001';
+const DEMO_CREDENTIAL = { id: 'larkbaseDemoCred', name: 'Larkbase API (local stand-in)' };
+const N8N_VERSION = '2.41.1';
+
+/**
+ * @param {{ n8nPort: number, standInPort?: number, log?: (line: string) => void }} options
+ */
+async function startDemo({ n8nPort, standInPort = 0, log = () => {} }) {
+  log(`Installing n8n ${N8N_VERSION} (cached after the first run)`);
+  const n8n = h.installN8n(N8N_VERSION);
+  log('Starting the Lark stand-in');
+  const lark = await startStandIn({ port: standInPort });
+  log('Installing this package into a fresh n8n user folder, as the community-node installer does');
+  const userFolder = h.freshUserFolder(n8n);
+  await h.importInto(n8n, userFolder, 'credentials', [
+    wf.larkbaseCredential(DEMO_CREDENTIAL.id, DEMO_CREDENTIAL.name, { ...DEMO_APP, baseUrl: lark.url }),
+  ]);
+  await h.importInto(
+    n8n,
+    userFolder,
+    'workflow',
+    wf.chain(DEMO_WORKFLOW_ID, 'Larkbase Get Token: demo', [
+      wf.manualTrigger(),
+      wf.larkbaseGetToken({ baseUrl: lark.url, credential: DEMO_CREDENTIAL }),
+      wf.listRecords({ baseUrl: lark.url }),
+    ]),
+  );
+  log(`Starting n8n on http://127.0.0.1:${n8nPort} (its log: ${path.join(userFolder, 'n8n.log')})`);
+  const server = await h.startN8nServer(n8n, userFolder, { port: n8nPort, logFile: path.join(userFolder, 'n8n.log') });
+  const owner = { email: 'demo@example.com', password: `Demo-${crypto.randomBytes(6).toString('hex')}-1` };
+  await h.setUpOwner(server.url, owner);
+  return {
+    url: server.url,
+    workflowUrl: `${server.url}/workflow/${DEMO_WORKFLOW_ID}`,
+    owner,
+    lark,
+    async stop() {
+      await server.stop();
+      await lark.close();
+      fs.rmSync(userFolder, { recursive: true, force: true });
+    },
+  };
+}
+
+async function main() {
+  const n8nPort = Number(process.env.N8N_DEMO_PORT ?? 5678);
+  const standInPort = Number(process.env.LARK_STAND_IN_PORT ?? 8787);
+  const demo = await startDemo({ n8nPort, standInPort, log: (line) => console.log(`==> ${line}`) });
+  console.log(`
+n8n is ready, with "Larkbase Get Token" installed.
+
+  Editor:    ${demo.url}
+  Login:     ${demo.owner.email}
+  Password:  ${demo.owner.password}
+  Workflow:  ${demo.workflowUrl}  (click "Execute workflow")
+
+Lark is the local stand-in on ${demo.lark.url}, demo App ID ${DEMO_APP.appId}.
+Press Ctrl-C to stop n8n and the stand-in.`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\n==> Stopping n8n and the stand-in');
+    await demo.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+module.exports = { startDemo, DEMO_WORKFLOW_ID };
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

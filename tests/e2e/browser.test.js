@@ -1,0 +1,113 @@
+// @ts-check
+'use strict';
+// The demo (`npm start`: n8n 2.x, the Lark stand-in, a credential and an example workflow) in
+// Debian's Chromium, driven by playwright-core: the node is found in the node picker, its App Secret
+// is a masked field, "Execute step" shows a token, and the example workflow lists the records.
+// Screenshots land in tests/artifacts/screenshots/.
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+const { DEMO_APP, DEMO_RECORDS } = require('../lark-stand-in');
+const { ARTIFACTS } = require('../helpers');
+const { startDemo } = require('../../scripts/demo');
+const h = require('./n8n-harness');
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
+
+/** @type {Awaited<ReturnType<typeof startDemo>>} */
+let demo;
+/** @type {import('playwright-core').Browser} */
+let browser;
+/** @type {import('playwright-core').Page} */
+let page;
+
+/** @param {string} name */
+const screenshot = (name) => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+
+/**
+ * A test body that leaves a screenshot of the page behind when it fails.
+ *
+ * @param {string} name
+ * @param {() => Promise<void>} body
+ */
+const withFailureScreenshot = (name, body) => async () => {
+  try {
+    await body();
+  } catch (error) {
+    await screenshot(`failed-${name}`).catch(() => undefined);
+    throw error;
+  }
+};
+
+before(async () => {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  demo = await startDemo({ n8nPort: await h.freePort() });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(30_000);
+  await page.goto(`${demo.url}/signin`);
+  await page.fill('input[name=emailOrLdapLoginId]', demo.owner.email);
+  await page.fill('input[name=password]', demo.owner.password);
+  await page.click('[data-test-id=form-submit-button]');
+  await page.waitForURL((url) => !url.pathname.startsWith('/signin'));
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+test('the node picker finds "Larkbase Get Token", and its App Secret is a masked field', withFailureScreenshot('picker', async () => {
+  await page.goto(demo.workflowUrl);
+  await page.locator('[data-test-id=canvas-node]').first().waitFor();
+  await page.click('[data-test-id=node-creator-plus-button]');
+  await page.keyboard.type('Larkbase');
+  const entry = page.locator('[data-test-id=node-creator-node-item]', { hasText: 'Larkbase Get Token' });
+  await entry.first().waitFor();
+  await screenshot('1-node-picker');
+  await entry.first().click();
+  // n8n shows an installed community node's details first.
+  await page.getByRole('button', { name: 'Add to workflow' }).click();
+
+  await page.locator('[data-test-id=parameter-input-credentialSource]').click();
+  await page.locator('li', { hasText: 'App ID and Secret Fields' }).first().click();
+  const secret = page.locator('[data-test-id=parameter-input-appSecret] input');
+  await secret.waitFor();
+  assert.equal(await secret.getAttribute('type'), 'password');
+  await secret.fill('typed-into-the-browser');
+  assert.equal(await secret.getAttribute('type'), 'password');
+  await screenshot('2-app-secret-masked');
+}));
+
+test('"Execute step" shows a token from the stand-in in the output panel', withFailureScreenshot('execute', async () => {
+  await page.goto(demo.workflowUrl);
+  const node = page.locator('[data-test-id=canvas-node]', { hasText: 'Larkbase Get Token' });
+  await node.first().dblclick();
+  await page.locator('[data-test-id=node-execute-button]').first().click();
+  const output = page.locator('[data-test-id=output-panel]');
+  await output.getByText(/t-[0-9a-f]{32}/).first().waitFor();
+  const text = await output.innerText();
+  assert.match(text, /access_token/);
+  assert.match(text, /tenant_access_token/);
+  assert.ok(!text.includes(DEMO_APP.appSecret));
+  await screenshot('3-execute-step-output');
+  assert.ok(demo.lark.requests.some((r) => r.body?.app_id === DEMO_APP.appId), 'the stand-in was called');
+}));
+
+test('the example workflow runs: the token goes to "List records" and the records come back', withFailureScreenshot('workflow', async () => {
+  await page.goto(demo.workflowUrl);
+  await page.locator('[data-test-id=execute-workflow-button]').click();
+  const records = page.locator('[data-test-id=canvas-node]', { hasText: 'List records' });
+  await records.first().dblclick();
+  const output = page.locator('[data-test-id=output-panel]');
+  await output.getByText(DEMO_RECORDS[0].record_id).first().waitFor();
+  assert.match(await output.innerText(), new RegExp(DEMO_RECORDS[1].record_id));
+  await screenshot('4-example-workflow-records');
+}));
