@@ -25,6 +25,25 @@ function getToken(params) {
 }
 
 /**
+ * Asks Lark to push a store app's app_ticket again; the ticket arrives as an `app_ticket` event.
+ *
+ * @param {import('./index').TokenParams} params
+ * @returns {Promise<import('./index').ResendResult>} rejects with a `LarkbaseTokenError`
+ */
+function resendAppTicket(params) {
+  try {
+    return loadCore().resendAppTicket(params);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Empties the token cache. Loads nothing when the module was never used, as the cache is empty then. */
+function clearTokenCache() {
+  core?.clearTokenCache();
+}
+
+/**
  * Tells a getToken rejection apart from other errors, narrowing its type in TypeScript.
  *
  * @param {unknown} error
@@ -34,4 +53,4 @@ function isLarkbaseTokenError(error) {
   return error instanceof Error && error.name === 'LarkbaseTokenError';
 }
 
-module.exports = { getToken, isLarkbaseTokenError };
+module.exports = { getToken, resendAppTicket, clearTokenCache, isLarkbaseTokenError };

@@ -9,7 +9,8 @@ const { isLarkbaseTokenError } = require('./index');
  * @typedef {import('./index').TokenParams} TokenParams
  * @typedef {import('./index').FetchLike} FetchLike
  * @typedef {import('n8n-workflow').IHttpRequestOptions} IHttpRequestOptions
- * @typedef {{ appId?: unknown, appSecret?: unknown, domain?: unknown, baseUrl?: unknown }} LarkbaseCredentialData
+ * @typedef {{ appId?: unknown, appSecret?: unknown, domain?: unknown, baseUrl?: unknown, appType?: unknown,
+ *   appTicket?: unknown, tenantKey?: unknown }} LarkbaseCredentialData
  */
 
 /**
@@ -33,7 +34,26 @@ function credentialParams(data) {
     appId: data.appId,
     appSecret: data.appSecret,
     domain: domainParam(data.domain, data.baseUrl),
+    ...storeAppParams(data.appType, data.appTicket, data.tenantKey),
   });
+}
+
+/**
+ * A store app's app_ticket and tenant key; nothing for a self-built app. Empty values are left
+ * out, so that a node's own fields can fall back to the credential's.
+ *
+ * @param {unknown} appType
+ * @param {unknown} appTicket
+ * @param {unknown} tenantKey
+ * @returns {Partial<TokenParams>}
+ */
+function storeAppParams(appType, appTicket, tenantKey) {
+  if (appType !== 'store') return {};
+  /** @type {Partial<TokenParams>} */
+  const store = {};
+  if (typeof appTicket === 'string' && appTicket !== '') store.appTicket = appTicket;
+  if (typeof tenantKey === 'string' && tenantKey !== '') store.tenantKey = tenantKey;
+  return store;
 }
 
 /**
@@ -120,4 +140,4 @@ function safeError(error) {
   };
 }
 
-module.exports = { credentialParams, domainParam, httpRequestFetch, safeError };
+module.exports = { credentialParams, domainParam, httpRequestFetch, safeError, storeAppParams };

@@ -24,6 +24,21 @@ async function startDemo({ n8nPort, standInPort = 0, log = () => {} }) {
   const n8n = h.installN8n(N8N_VERSION);
   log('Starting the Lark stand-in');
   const lark = await startStandIn({ port: standInPort });
+  try {
+    return await startN8n(n8n, lark, n8nPort, log);
+  } catch (error) {
+    await lark.close();
+    throw error;
+  }
+}
+
+/**
+ * @param {h.N8nInstall} n8n
+ * @param {Awaited<ReturnType<typeof startStandIn>>} lark
+ * @param {number} n8nPort
+ * @param {(line: string) => void} log
+ */
+async function startN8n(n8n, lark, n8nPort, log) {
   log('Installing this package into a fresh n8n user folder, as the community-node installer does');
   const userFolder = h.freshUserFolder(n8n);
   await h.importInto(n8n, userFolder, 'credentials', [
@@ -42,7 +57,10 @@ async function startDemo({ n8nPort, standInPort = 0, log = () => {} }) {
   log(`Starting n8n on http://127.0.0.1:${n8nPort} (its log: ${path.join(userFolder, 'n8n.log')})`);
   const server = await h.startN8nServer(n8n, userFolder, { port: n8nPort, logFile: path.join(userFolder, 'n8n.log') });
   const owner = { email: 'demo@example.com', password: `Demo-${crypto.randomBytes(6).toString('hex')}-1` };
-  await h.setUpOwner(server.url, owner);
+  await h.setUpOwner(server.url, owner).catch(async (error) => {
+    await server.stop();
+    throw error;
+  });
   return {
     url: server.url,
     workflowUrl: `${server.url}/workflow/${DEMO_WORKFLOW_ID}`,

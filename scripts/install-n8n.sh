@@ -8,6 +8,10 @@
 # A finished install is marked with a .complete file, so an interrupted one is redone, not reused.
 set -euo pipefail
 
+# Run under `npm test`, this script inherits npm's settings as npm_config_* variables, this
+# project's ignore-scripts among them, which would silently skip building n8n's sqlite3.
+for setting in $(env | sed -n 's/^\(npm_config_[A-Za-z_]*\)=.*/\1/p'); do unset "$setting"; done
+
 version=${1:?usage: install-n8n.sh VERSION}
 cache=${LARKBASE_CACHE:-$HOME/.cache/n8n-nodes-larkbase-get-token}
 mkdir -p "$cache"
@@ -41,6 +45,8 @@ if [ ! -f "$dir/.complete" ]; then
   else
     (cd "$dir" && npm install --omit=dev --foreground-scripts --no-audit --no-fund --loglevel=error >&2)
   fi
+  # A failed native build can still leave npm reporting success: check the one addon n8n needs.
+  (cd "$dir" && "$node_bin" -e "require('sqlite3')") || { echo "install-n8n: n8n's sqlite3 did not build" >&2; exit 1; }
   touch "$dir/.complete"
 fi
 echo "$node_bin $dir/node_modules/n8n"

@@ -54,6 +54,10 @@ pub struct TokenError {
     pub http_status: Option<u16>,
     /// One line on what to do about it.
     pub hint: &'static str,
+    /// How many requests were made before giving up.
+    pub attempts: u32,
+    /// What a 429 answer's Retry-After header asked for.
+    pub retry_after_s: Option<u32>,
 }
 
 impl TokenError {
@@ -66,7 +70,18 @@ impl TokenError {
             lark_msg: None,
             http_status: None,
             hint,
+            attempts: 1,
+            retry_after_s: None,
         }
+    }
+
+    /// Says in the message how many attempts were made, when there was more than one.
+    pub fn after_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        if attempts > 1 {
+            self.message = format!("{} (after {attempts} attempts)", self.message);
+        }
+        self
     }
 
     /// `problem` completes a sentence that starts with the field name, e.g. "is required".

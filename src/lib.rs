@@ -1,8 +1,8 @@
 //! Lark / Feishu access tokens for self-built apps, compiled to WebAssembly.
 //!
-//! Everything that decides (validation, the request, parsing the answer, classifying errors) is
-//! plain Rust in the modules below and is tested with `cargo test`; `wasm` only moves values
-//! between JS and those modules and calls fetch.
+//! Everything that decides (validation, the request, parsing the answer, classifying errors, the
+//! cache, single flight and retries) is plain Rust in the modules below and is tested with
+//! `cargo test`; `wasm` only moves values between JS and those modules, calls fetch and tells time.
 
 // A panic in the wasm build aborts the instance, so code outside tests must not be able to panic.
 #![cfg_attr(
@@ -18,9 +18,13 @@
     )
 )]
 
+pub mod cache;
 pub mod error;
+pub mod flight;
+pub mod flow;
 pub mod params;
 pub mod request;
 pub mod response;
+pub mod retry;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -8,6 +8,10 @@ pub const LARK_BASE_URL: &str = "https://open.larksuite.com";
 pub const FEISHU_BASE_URL: &str = "https://open.feishu.cn";
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
 pub const MAX_TIMEOUT_MS: u32 = 300_000;
+pub const DEFAULT_DEADLINE_MS: u32 = 30_000;
+pub const MAX_DEADLINE_MS: u32 = 600_000;
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+pub const MAX_ATTEMPTS: u32 = 10;
 /// Lark App IDs and secrets are about 20 and 32 characters; the cap only stops absurd input.
 pub const MAX_CREDENTIAL_CHARS: usize = 256;
 pub const MAX_DOMAIN_CHARS: usize = 2048;
@@ -23,6 +27,7 @@ pub enum Input {
     /// A string longer than `MAX_INPUT_CHARS`, left in JS.
     LongText,
     Number(f64),
+    Bool(bool),
     /// Any other JS type, by its `typeof`.
     Other(&'static str),
 }
@@ -35,6 +40,7 @@ impl fmt::Debug for Input {
             Self::Text(text) => write!(f, "Text({} chars)", text.chars().count()),
             Self::LongText => f.write_str("LongText"),
             Self::Number(n) => write!(f, "Number({n})"),
+            Self::Bool(b) => write!(f, "Bool({b})"),
             Self::Other(kind) => write!(f, "Other({kind})"),
         }
     }
@@ -47,9 +53,14 @@ pub struct RawParams {
     pub token_type: Option<Input>,
     pub domain: Option<Input>,
     pub timeout_ms: Option<Input>,
+    pub app_ticket: Option<Input>,
+    pub tenant_key: Option<Input>,
+    pub cache: Option<Input>,
+    pub max_attempts: Option<Input>,
+    pub deadline_ms: Option<Input>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TokenType {
     Tenant,
     App,
@@ -80,14 +91,35 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Which kind of app the token is for, and so which endpoints are called.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppKind {
+    /// A self-built (internal) app: one call with App ID and Secret.
+    SelfBuilt,
+    /// A store (marketplace) app's app token, from its latest app_ticket.
+    StoreApp { app_ticket: String },
+    /// A store app's token for one tenant: the app token first, then the tenant token.
+    StoreTenant {
+        app_ticket: String,
+        tenant_key: String,
+    },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Params {
     pub app_id: String,
     pub app_secret: Secret,
     pub token_type: TokenType,
+    pub app_kind: AppKind,
     /// Scheme, host, optional port and path prefix, without a trailing slash.
     pub base_url: String,
+    /// For each attempt.
     pub timeout_ms: u32,
+    /// For all attempts and the waits between them.
+    pub deadline_ms: u32,
+    pub max_attempts: u32,
+    /// Whether a cached token may answer; a fresh one is cached either way.
+    pub use_cache: bool,
 }
 
 pub fn validate(raw: RawParams) -> Result<Params, TokenError> {
@@ -112,16 +144,57 @@ pub fn validate(raw: RawParams) -> Result<Params, TokenError> {
         Input::LongText => return Err(TokenError::invalid("domain", "is too long")),
         other => return Err(wrong_type("domain", &other)),
     };
-    let timeout_ms = match raw.timeout_ms.unwrap_or(Input::Missing) {
-        Input::Missing => DEFAULT_TIMEOUT_MS,
-        Input::Number(n) if n.fract() == 0.0 && (1.0..=f64::from(MAX_TIMEOUT_MS)).contains(&n) => {
-            // Exact: n is a whole number within u32.
-            n as u32
-        }
-        _ => {
+    let timeout_ms = whole_number(
+        "timeoutMs",
+        raw.timeout_ms,
+        DEFAULT_TIMEOUT_MS,
+        MAX_TIMEOUT_MS,
+        "milliseconds",
+    )?;
+    let deadline_ms = whole_number(
+        "deadlineMs",
+        raw.deadline_ms,
+        DEFAULT_DEADLINE_MS,
+        MAX_DEADLINE_MS,
+        "milliseconds",
+    )?;
+    let max_attempts = whole_number(
+        "maxAttempts",
+        raw.max_attempts,
+        DEFAULT_MAX_ATTEMPTS,
+        MAX_ATTEMPTS,
+        "attempts",
+    )?;
+    let use_cache = match raw.cache.unwrap_or(Input::Missing) {
+        Input::Missing => true,
+        Input::Bool(b) => b,
+        _ => return Err(TokenError::invalid("cache", "must be true or false")),
+    };
+    let app_ticket = optional_credential("appTicket", raw.app_ticket)?;
+    let tenant_key = optional_credential("tenantKey", raw.tenant_key)?;
+    let app_kind = match (token_type, app_ticket, tenant_key) {
+        (_, None, None) => AppKind::SelfBuilt,
+        (TokenType::App, Some(app_ticket), None) => AppKind::StoreApp { app_ticket },
+        (TokenType::Tenant, Some(app_ticket), Some(tenant_key)) => AppKind::StoreTenant {
+            app_ticket,
+            tenant_key,
+        },
+        (TokenType::Tenant, Some(_), None) => {
             return Err(TokenError::invalid(
-                "timeoutMs",
-                "must be a whole number of milliseconds from 1 to 300000",
+                "tenantKey",
+                "is required for a store app's tenant token (or leave out appTicket for a self-built app)",
+            ))
+        }
+        (TokenType::Tenant, None, Some(_)) => {
+            return Err(TokenError::invalid(
+                "appTicket",
+                "is required with tenantKey: a store app's tenant token starts from its app_ticket",
+            ))
+        }
+        (TokenType::App, _, Some(_)) => {
+            return Err(TokenError::invalid(
+                "tenantKey",
+                "applies to tenant tokens only, not to 'app_access_token'",
             ))
         }
     };
@@ -129,9 +202,44 @@ pub fn validate(raw: RawParams) -> Result<Params, TokenError> {
         app_id,
         app_secret,
         token_type,
+        app_kind,
         base_url,
         timeout_ms,
+        deadline_ms,
+        max_attempts,
+        use_cache,
     })
+}
+
+/// A whole number from 1 to `max`, or `default` when missing.
+fn whole_number(
+    field: &'static str,
+    input: Option<Input>,
+    default: u32,
+    max: u32,
+    unit: &str,
+) -> Result<u32, TokenError> {
+    match input.unwrap_or(Input::Missing) {
+        Input::Missing => Ok(default),
+        // Exact: n is a whole number within u32.
+        Input::Number(n) if n.fract() == 0.0 && (1.0..=f64::from(max)).contains(&n) => Ok(n as u32),
+        _ => Err(TokenError::invalid(
+            field,
+            &format!("must be a whole number of {unit} from 1 to {max}"),
+        )),
+    }
+}
+
+/// App tickets and tenant keys: optional, otherwise held to the same rules as the credentials.
+fn optional_credential(
+    field: &'static str,
+    input: Option<Input>,
+) -> Result<Option<String>, TokenError> {
+    match input {
+        None | Some(Input::Missing) => Ok(None),
+        Some(Input::Text(text)) if text.trim().is_empty() => Ok(None),
+        some => credential(field, some).map(Some),
+    }
 }
 
 /// App ID and App Secret: pasted text, so surrounding white space is dropped; inside, only the
@@ -167,6 +275,7 @@ fn wrong_type(field: &'static str, input: &Input) -> TokenError {
     let got = match input {
         Input::Number(_) => "number",
         Input::Other(kind) => kind,
+        Input::Bool(_) => "boolean",
         Input::Missing | Input::Text(_) | Input::LongText => "string",
     };
     TokenError::invalid(field, &format!("must be a string, not a {got}"))

@@ -24,32 +24,80 @@ impl fmt::Debug for TokenRequest {
 }
 
 #[derive(Serialize)]
-struct Body<'a> {
+struct AppCredentials<'a> {
     app_id: &'a str,
     app_secret: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_ticket: Option<&'a str>,
 }
 
-pub fn endpoint_path(token_type: TokenType) -> &'static str {
+#[derive(Serialize)]
+struct StoreTenant<'a> {
+    app_access_token: &'a str,
+    tenant_key: &'a str,
+}
+
+pub fn self_built_path(token_type: TokenType) -> &'static str {
     match token_type {
         TokenType::Tenant => "/open-apis/auth/v3/tenant_access_token/internal",
         TokenType::App => "/open-apis/auth/v3/app_access_token/internal",
     }
 }
 
-pub fn build(params: &Params) -> TokenRequest {
-    let url = format!("{}{}", params.base_url, endpoint_path(params.token_type));
-    let body = Body {
+pub const STORE_APP_TOKEN_PATH: &str = "/open-apis/auth/v3/app_access_token";
+pub const STORE_TENANT_TOKEN_PATH: &str = "/open-apis/auth/v3/tenant_access_token";
+pub const RESEND_APP_TICKET_PATH: &str = "/open-apis/auth/v3/app_ticket/resend";
+
+/// A self-built app's tenant or app token.
+pub fn self_built(params: &Params) -> TokenRequest {
+    with_credentials(params, self_built_path(params.token_type), None)
+}
+
+/// A store app's app token, from the app_ticket Lark pushed to it.
+pub fn store_app_token(params: &Params, app_ticket: &str) -> TokenRequest {
+    with_credentials(params, STORE_APP_TOKEN_PATH, Some(app_ticket))
+}
+
+/// A store app's tenant token, from its app token and the tenant's key.
+pub fn store_tenant_token(
+    params: &Params,
+    app_access_token: &str,
+    tenant_key: &str,
+) -> TokenRequest {
+    let body = StoreTenant {
+        app_access_token,
+        tenant_key,
+    };
+    finish(params, STORE_TENANT_TOKEN_PATH, json(&body))
+}
+
+/// Asks Lark to push the app_ticket again.
+pub fn resend_app_ticket(params: &Params) -> TokenRequest {
+    with_credentials(params, RESEND_APP_TICKET_PATH, None)
+}
+
+fn with_credentials(params: &Params, path: &str, app_ticket: Option<&str>) -> TokenRequest {
+    let body = AppCredentials {
         app_id: &params.app_id,
         app_secret: params.app_secret.expose(),
+        app_ticket,
     };
-    // Serializing two &str fields cannot fail; the fallback only keeps this free of panics.
-    let body = serde_json::to_string(&body).unwrap_or_default();
+    finish(params, path, json(&body))
+}
+
+fn finish(params: &Params, path: &str, body: String) -> TokenRequest {
+    let url = format!("{}{path}", params.base_url);
     let display_url = format!("{url}?app_id={}", mask_app_id(&params.app_id));
     TokenRequest {
         url,
         body,
         display_url,
     }
+}
+
+/// Serializing structs of &str fields cannot fail; the fallback only keeps this free of panics.
+fn json(body: &impl Serialize) -> String {
+    serde_json::to_string(body).unwrap_or_default()
 }
 
 /// First 6 and last 4 characters of an App ID, enough to tell apps apart; shorter IDs show less.
@@ -93,7 +141,7 @@ mod tests {
             app_secret: text(secret),
             token_type: text(token_type),
             domain: text(domain),
-            timeout_ms: None,
+            ..RawParams::default()
         })
         .unwrap()
     }
@@ -127,7 +175,7 @@ mod tests {
                 "https://proxy.example.vn/lark/open-apis/auth/v3/app_access_token/internal",
             ),
         ] {
-            let req = build(&params(
+            let req = self_built(&params(
                 "cli_a1b2c3d4e5f6a7b8",
                 "secret",
                 token_type,
@@ -140,13 +188,47 @@ mod tests {
 
     #[test]
     fn body_is_json_with_both_credentials() {
-        let req = build(&params(
+        let req = self_built(&params(
             "cli_a1",
             r#"se"cr\et"#,
             "tenant_access_token",
             "lark",
         ));
         assert_eq!(req.body, r#"{"app_id":"cli_a1","app_secret":"se\"cr\\et"}"#);
+    }
+
+    #[test]
+    fn store_app_requests() {
+        let p = params("cli_a1b2c3d4e5f6a7b8", "sec", "app_access_token", "feishu");
+        let app = store_app_token(&p, "ticket-1");
+        assert_eq!(
+            app.url,
+            "https://open.feishu.cn/open-apis/auth/v3/app_access_token"
+        );
+        assert_eq!(
+            app.body,
+            r#"{"app_id":"cli_a1b2c3d4e5f6a7b8","app_secret":"sec","app_ticket":"ticket-1"}"#
+        );
+        let tenant = store_tenant_token(&p, "a-token", "tenant-9");
+        assert_eq!(
+            tenant.url,
+            "https://open.feishu.cn/open-apis/auth/v3/tenant_access_token"
+        );
+        assert_eq!(
+            tenant.body,
+            r#"{"app_access_token":"a-token","tenant_key":"tenant-9"}"#
+        );
+        assert!(!tenant.body.contains("sec"));
+        let resend = resend_app_ticket(&p);
+        assert_eq!(
+            resend.url,
+            "https://open.feishu.cn/open-apis/auth/v3/app_ticket/resend"
+        );
+        assert_eq!(
+            resend.body,
+            r#"{"app_id":"cli_a1b2c3d4e5f6a7b8","app_secret":"sec"}"#
+        );
+        assert!(resend.display_url.ends_with("?app_id=cli_a1***a7b8"));
     }
 
     #[test]
@@ -166,7 +248,7 @@ mod tests {
 
     #[test]
     fn debug_shows_neither_body_nor_full_app_id() {
-        let req = build(&params(
+        let req = self_built(&params(
             "cli_a1b2c3d4e5f6a7b8",
             "TopSecret123",
             "tenant_access_token",

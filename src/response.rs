@@ -102,6 +102,28 @@ pub fn parse(
     })
 }
 
+#[derive(Deserialize)]
+struct LarkAck {
+    code: i64,
+    msg: Option<String>,
+}
+
+/// An answer that carries no token, only Lark's `code` and `msg` (the app_ticket resend).
+pub fn parse_ack(status: u16, body: &[u8], secret: &str) -> Result<(i64, String), TokenError> {
+    let success_status = (200..=299).contains(&status);
+    let ack: LarkAck = match serde_json::from_slice(body) {
+        Ok(ack) => ack,
+        Err(_) if !success_status => return Err(TokenError::http(status)),
+        Err(e) => return Err(TokenError::bad_response(describe(&e), Some(status))),
+    };
+    let msg = redact(ack.msg.unwrap_or_default(), secret);
+    match (ack.code, success_status) {
+        (0, true) => Ok((0, msg)),
+        (0, false) => Err(TokenError::http(status)),
+        (code, _) => Err(TokenError::lark(code, msg, status)),
+    }
+}
+
 /// Names the kind of problem without quoting the body, which may hold anything.
 fn describe(e: &serde_json::Error) -> &'static str {
     use serde_json::error::Category;
@@ -401,6 +423,25 @@ mod tests {
         let e = parse(200, body.as_bytes(), TokenType::Tenant, "Canary").unwrap_err();
         assert_eq!(e.code, ErrorCode::BadResponse);
         assert!(!e.message.contains("Canary"));
+    }
+
+    #[test]
+    fn acks() {
+        assert_eq!(
+            parse_ack(200, br#"{"code":0,"msg":"ok"}"#, SECRET).unwrap(),
+            (0, "ok".into())
+        );
+        let e =
+            parse_ack(200, br#"{"code":10014,"msg":"app secret invalid"}"#, SECRET).unwrap_err();
+        assert_eq!(e.code, ErrorCode::AuthFailed);
+        assert_eq!(
+            parse_ack(502, b"<html>", SECRET).unwrap_err().code,
+            ErrorCode::HttpError
+        );
+        assert_eq!(
+            parse_ack(200, b"<html>", SECRET).unwrap_err().code,
+            ErrorCode::BadResponse
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The JS face of the crate: reads params off a JS object, calls fetch, and turns the outcome into a
 //! result object or a `LarkbaseTokenError`. Every decision is made by the plain-Rust modules.
 
-use crate::error::{FetchFailure, TokenError};
+use crate::error::{ErrorCode, FetchFailure, TokenError};
+use crate::flow::{self, HttpAnswer, Outcome, Platform, TokenState};
 use crate::params::{self, Input, Params, RawParams, MAX_INPUT_CHARS};
-use crate::request::{self, TokenRequest, CONTENT_TYPE};
-use crate::response::{self, Token, MAX_BODY_BYTES};
+use crate::request::{TokenRequest, CONTENT_TYPE};
+use crate::response::{self, MAX_BODY_BYTES};
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect, Uint8Array};
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -25,6 +27,49 @@ extern "C" {
     fn aborted(this: &AbortSignal) -> bool;
     #[wasm_bindgen(method, js_name = addEventListener)]
     fn add_event_listener(this: &AbortSignal, kind: &str, listener: &Function);
+
+    type MessageChannel;
+    #[wasm_bindgen(catch, constructor)]
+    fn new() -> Result<MessageChannel, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn port1(this: &MessageChannel) -> MessagePort;
+
+    type MessagePort;
+    #[wasm_bindgen(method, setter)]
+    fn set_onmessage(this: &MessagePort, listener: &Function);
+    #[wasm_bindgen(method)]
+    fn close(this: &MessagePort);
+}
+
+/// Keeps Node's event loop running while a request or a retry wait is under way. Our timers are
+/// `AbortSignal.timeout`s, which do not (and n8n's scanner rules out setTimeout), so without this a
+/// script whose only work is a getToken call would exit mid-wait and lose the result. A message
+/// port with a listener holds the loop open like a socket does, until it is closed on drop.
+struct KeepAlive {
+    port: Option<MessagePort>,
+    _listener: Closure<dyn FnMut()>,
+}
+
+impl KeepAlive {
+    fn new() -> Self {
+        let listener = Closure::<dyn FnMut()>::new(|| {});
+        let port = MessageChannel::new().ok().map(|channel| channel.port1());
+        if let Some(port) = &port {
+            port.set_onmessage(listener.as_ref().unchecked_ref());
+        }
+        Self {
+            port,
+            _listener: listener,
+        }
+    }
+}
+
+impl Drop for KeepAlive {
+    fn drop(&mut self) {
+        if let Some(port) = &self.port {
+            port.close();
+        }
+    }
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -72,6 +117,25 @@ export interface TokenParams {
   timeoutMs?: number;
   /** Used instead of the global fetch (proxies, tests, n8n's request helper). */
   fetch?: FetchLike;
+  /**
+   * Store (marketplace) apps: the latest app_ticket Lark pushed. With `tokenType: 'app_access_token'`
+   * it gets the store app token; with `tenantKey` too, a tenant token.
+   */
+  appTicket?: string;
+  /** Store apps: the tenant that installed the app, for its tenant token. */
+  tenantKey?: string;
+  /** Default true: a cached token answers while it has more than 5 minutes left. `false` asks Lark. */
+  cache?: boolean;
+  /** Tries for network errors, timeouts, 5xx and rate limits, 1 to 10. Default 3. */
+  maxAttempts?: number;
+  /** Whole milliseconds, 1 to 600000, for all attempts and the waits between them. Default 30000. */
+  deadlineMs?: number;
+}
+
+/** What resendAppTicket resolves to: Lark's acknowledgement. */
+export interface ResendResult {
+  request: { url: string };
+  response: { code: number; msg: string };
 }
 
 export interface TokenResult {
@@ -108,10 +172,17 @@ export interface LarkbaseTokenError extends Error {
   httpStatus?: number;
   /** One line on what to do about it. */
   hint: string;
+  /** How many requests were made before giving up. */
+  attempts: number;
 }
 "#;
 
-/// Gets an access token for a Lark / Feishu self-built app from the auth API.
+thread_local! {
+    // The cache and the calls in flight, for the life of the instance.
+    static STATE: Rc<TokenState> = Rc::default();
+}
+
+/// Gets an access token for a Lark / Feishu app from the auth API, from the cache when it can.
 ///
 /// Resolves to `{ access_token, expires_in, token_type, request: { url }, response: { code, msg } }`;
 /// rejects with a `LarkbaseTokenError`. Never throws synchronously.
@@ -119,38 +190,121 @@ export interface LarkbaseTokenError extends Error {
 pub async fn get_token(
     #[wasm_bindgen(unchecked_param_type = "TokenParams")] params: JsValue,
 ) -> Result<JsValue, JsValue> {
-    fetch_token(&params).await.map_err(|e| to_js_error(&e))
+    token_result(&params).await.map_err(|e| to_js_error(&e))
 }
 
-async fn fetch_token(js_params: &JsValue) -> Result<JsValue, TokenError> {
+/// Empties the token cache of this instance.
+#[wasm_bindgen(js_name = clearTokenCache)]
+pub fn clear_token_cache() {
+    STATE.with(|state| state.cache.borrow_mut().clear());
+}
+
+/// Asks Lark to push a store app's app_ticket again (it arrives as an `app_ticket` event).
+///
+/// Takes `{ appId, appSecret, domain?, timeoutMs?, maxAttempts?, deadlineMs?, fetch? }`.
+#[wasm_bindgen(js_name = resendAppTicket, unchecked_return_type = "ResendResult")]
+pub async fn resend_app_ticket(
+    #[wasm_bindgen(unchecked_param_type = "TokenParams")] params: JsValue,
+) -> Result<JsValue, JsValue> {
+    resend_result(&params).await.map_err(|e| to_js_error(&e))
+}
+
+async fn token_result(js_params: &JsValue) -> Result<JsValue, TokenError> {
     let params = params::validate(read_params(js_params)?)?;
-    let fetch = read_fetch(js_params)?;
-    let request = request::build(&params);
-    let signal = AbortSignal::timeout(params.timeout_ms).map_err(|_| {
+    let platform = JsPlatform {
+        params: &params,
+        fetch: read_fetch(js_params)?,
+    };
+    let state = STATE.with(Rc::clone);
+    let outcome = flow::get_token(&platform, &state, &params).await?;
+    Ok(to_js_result(&outcome, &params))
+}
+
+async fn resend_result(js_params: &JsValue) -> Result<JsValue, TokenError> {
+    let params = params::validate(read_params(js_params)?)?;
+    let platform = JsPlatform {
+        params: &params,
+        fetch: read_fetch(js_params)?,
+    };
+    let (code, msg, display_url) = flow::resend_app_ticket(&platform, &params).await?;
+    let result = Object::new();
+    set(
+        &result,
+        "request",
+        &object_with(&[("url", JsValue::from_str(&display_url))]),
+    );
+    set(
+        &result,
+        "response",
+        &object_with(&[
+            ("code", JsValue::from_f64(code as f64)),
+            ("msg", JsValue::from_str(&msg)),
+        ]),
+    );
+    Ok(result.into())
+}
+
+/// fetch, JS time and randomness, for the plain-Rust flow.
+struct JsPlatform<'a> {
+    params: &'a Params,
+    fetch: Option<Function>,
+}
+
+impl Platform for JsPlatform<'_> {
+    async fn send(
+        &self,
+        request: &TokenRequest,
+        timeout_ms: u32,
+    ) -> Result<HttpAnswer, TokenError> {
+        let _alive = KeepAlive::new();
+        let signal = timer_signal(timeout_ms, &self.params.base_url)?;
+        let call = Call {
+            params: self.params,
+            timeout_ms,
+            deadline: Promise::new(&mut |resolve, _| signal.add_event_listener("abort", &resolve)),
+            signal,
+        };
+        let init = request_init(request, &call.signal);
+        let sent = match &self.fetch {
+            Some(fetch) => fetch.call2(&JsValue::UNDEFINED, &JsValue::from(&request.url), &init),
+            None => global_fetch(&request.url, &init).map(JsValue::from),
+        };
+        let response = call.settle(sent.map_err(|e| call.failure(&e))?).await?;
+        call.read_answer(&response).await
+    }
+
+    async fn sleep(&self, ms: u32) {
+        let _alive = KeepAlive::new();
+        if let Ok(signal) = timer_signal(ms, &self.params.base_url) {
+            let done = Promise::new(&mut |resolve, _| signal.add_event_listener("abort", &resolve));
+            let _ = JsFuture::from(done).await;
+        }
+    }
+
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
+    fn random(&self) -> f64 {
+        js_sys::Math::random()
+    }
+}
+
+/// A signal that aborts after `ms`: our only timer, since n8n's scanner rules out setTimeout.
+fn timer_signal(ms: u32, base_url: &str) -> Result<AbortSignal, TokenError> {
+    AbortSignal::timeout(ms).map_err(|_| {
         TokenError::network(
-            &params.base_url,
+            base_url,
             "this runtime has no AbortSignal.timeout (Node.js 20 or later is needed)",
         )
-    })?;
-    let call = Call {
-        params: &params,
-        deadline: Promise::new(&mut |resolve, _| signal.add_event_listener("abort", &resolve)),
-        signal,
-    };
-    let init = request_init(&request, &call.signal);
-    let sent = match fetch {
-        Some(fetch) => fetch.call2(&JsValue::UNDEFINED, &JsValue::from(&request.url), &init),
-        None => global_fetch(&request.url, &init).map(JsValue::from),
-    };
-    let response = call.settle(sent.map_err(|e| call.failure(&e))?).await?;
-    let token = call.read_token(&response).await?;
-    Ok(to_js_result(&token, &request, &params))
+    })
 }
 
-/// One token request in flight, with the deadline every await is raced against: a custom fetch
-/// may ignore the abort signal, and a body may drip slower than the timeout.
+/// One request in flight, with the deadline every await is raced against: a custom fetch may
+/// ignore the abort signal, and a body may drip slower than the timeout.
 struct Call<'a> {
     params: &'a Params,
+    timeout_ms: u32,
     signal: AbortSignal,
     deadline: Promise,
 }
@@ -160,7 +314,7 @@ impl Call<'_> {
         let race = Promise::race(&Array::of2(&Promise::resolve(&value), &self.deadline));
         let outcome = JsFuture::from(race).await;
         if self.signal.aborted() {
-            return Err(TokenError::timeout(self.params.timeout_ms));
+            return Err(TokenError::timeout(self.timeout_ms));
         }
         outcome.map_err(|e| self.failure(&e))
     }
@@ -174,10 +328,14 @@ impl Call<'_> {
             cause_code: text(&cause, "code"),
             cause_message: text(&cause, "message"),
         };
-        TokenError::fetch_failed(failure, self.params)
+        let mut error = TokenError::fetch_failed(failure, self.params);
+        if error.code == ErrorCode::Timeout {
+            error = TokenError::timeout(self.timeout_ms);
+        }
+        error
     }
 
-    async fn read_token(&self, response: &JsValue) -> Result<Token, TokenError> {
+    async fn read_answer(&self, response: &JsValue) -> Result<HttpAnswer, TokenError> {
         let status = get(response, "status")
             .as_f64()
             .filter(|s| s.fract() == 0.0 && (0.0..=999.0).contains(s))
@@ -194,13 +352,11 @@ impl Call<'_> {
             discard(&body);
             return Err(e);
         }
-        let bytes = self.read_body(response, &body, status).await?;
-        response::parse(
+        Ok(HttpAnswer {
             status,
-            &bytes,
-            self.params.token_type,
-            self.params.app_secret.expose(),
-        )
+            body: self.read_body(response, &body, status).await?,
+            retry_after: header(response, "retry-after"),
+        })
     }
 
     /// Streams the body so that reading stops at `MAX_BODY_BYTES`, whatever Content-Length said.
@@ -264,6 +420,11 @@ fn read_params(js: &JsValue) -> Result<RawParams, TokenError> {
         token_type: Some(read_input(js, "tokenType")?),
         domain: Some(read_input(js, "domain")?),
         timeout_ms: Some(read_input(js, "timeoutMs")?),
+        app_ticket: Some(read_input(js, "appTicket")?),
+        tenant_key: Some(read_input(js, "tenantKey")?),
+        cache: Some(read_input(js, "cache")?),
+        max_attempts: Some(read_input(js, "maxAttempts")?),
+        deadline_ms: Some(read_input(js, "deadlineMs")?),
     })
 }
 
@@ -279,6 +440,8 @@ fn read_input(js: &JsValue, field: &'static str) -> Result<Input, TokenError> {
         }
     } else if let Some(number) = value.as_f64() {
         Input::Number(number)
+    } else if let Some(flag) = value.as_bool() {
+        Input::Bool(flag)
     } else {
         Input::Other(type_name(&value))
     })
@@ -325,27 +488,41 @@ fn request_init(request: &TokenRequest, signal: &AbortSignal) -> Object {
     init
 }
 
-fn to_js_result(token: &Token, request: &TokenRequest, params: &Params) -> JsValue {
-    let url = Object::new();
-    set(&url, "url", &JsValue::from_str(&request.display_url));
-    let lark = Object::new();
-    set(&lark, "code", &JsValue::from_f64(token.code as f64));
-    set(&lark, "msg", &JsValue::from_str(&token.msg));
+fn to_js_result(outcome: &Outcome, params: &Params) -> JsValue {
     let result = Object::new();
     set(
         &result,
         "access_token",
-        &JsValue::from_str(&token.access_token),
+        &JsValue::from_str(&outcome.access_token),
     );
-    set(&result, "expires_in", &JsValue::from(token.expires_in));
+    set(&result, "expires_in", &JsValue::from(outcome.expires_in));
     set(
         &result,
         "token_type",
         &JsValue::from_str(params.token_type.as_str()),
     );
-    set(&result, "request", &url);
-    set(&result, "response", &lark);
+    set(
+        &result,
+        "request",
+        &object_with(&[("url", JsValue::from_str(&outcome.display_url))]),
+    );
+    set(
+        &result,
+        "response",
+        &object_with(&[
+            ("code", JsValue::from_f64(0.0)),
+            ("msg", JsValue::from_str(&outcome.msg)),
+        ]),
+    );
     result.into()
+}
+
+fn object_with(fields: &[(&str, JsValue)]) -> Object {
+    let object = Object::new();
+    for (key, value) in fields {
+        set(&object, key, value);
+    }
+    object
 }
 
 /// The one place a `TokenError` becomes a JS `Error`.
@@ -366,6 +543,7 @@ fn to_js_error(e: &TokenError) -> JsValue {
         set(&error, "httpStatus", &JsValue::from(status));
     }
     set(&error, "hint", &JsValue::from_str(e.hint));
+    set(&error, "attempts", &JsValue::from(e.attempts));
     error.into()
 }
 

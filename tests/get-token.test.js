@@ -23,8 +23,14 @@ before(async () => {
 });
 after(() => lark.close());
 
+/**
+ * One uncached request per call, so that each test here sees exactly what one exchange with Lark
+ * gives; the cache, single flight and retries are tested in cache-retry.test.js.
+ */
+const ONCE = { cache: false, maxAttempts: 1 };
+
 /** @param {Record<string, unknown>} [extra] */
-const params = (extra = {}) => ({ appId: APP_ID, appSecret: SECRETS.main, domain: lark.url, ...extra });
+const params = (extra = {}) => ({ appId: APP_ID, appSecret: SECRETS.main, domain: lark.url, ...ONCE, ...extra });
 
 /**
  * @param {string} label
@@ -80,7 +86,7 @@ test('credentials pasted with white space around them still work', async () => {
 });
 
 test('a secret with quotes, slashes and backslashes is sent intact', async () => {
-  const token = await getToken({ appId: ESCAPED_APP_ID, appSecret: SECRETS.escaped, domain: lark.url });
+  const token = await getToken({ appId: ESCAPED_APP_ID, appSecret: SECRETS.escaped, domain: lark.url, ...ONCE });
   assert.match(token.access_token, /^t-/);
   assert.equal(lark.requests[lark.requests.length - 1].body.app_secret, SECRETS.escaped);
 });
@@ -145,7 +151,7 @@ test('10014: wrong App Secret is AUTH_FAILED with a hint about the App Secret', 
 test('99991400: rate limited', async () => {
   const strict = await startStandIn({ apps: { [APP_ID]: SECRETS.main }, rateLimitPerSecond: 2 });
   try {
-    const calls = [1, 2, 3, 4].map((i) => outcome(`rate ${i}`, () => getToken({ ...params(), domain: strict.url })));
+    const calls = [1, 2, 3, 4].map((i) => outcome(`rate ${i}`, () => getToken(params({ domain: strict.url }))));
     const results = await Promise.all(calls);
     const limited = results.filter((r) => !r.ok).map((r) => /** @type {any} */ (r).error);
     assert.equal(limited.length, 2);
@@ -260,6 +266,14 @@ test('bad params are INVALID_PARAMS naming the field, and the instance goes on',
     [{ appId: 'cli_x', appSecret: 's', timeoutMs: Number.NaN }, 'timeoutMs'],
     [{ appId: 'cli_x', appSecret: 's', timeoutMs: '5000' }, 'timeoutMs'],
     [{ appId: 'cli_x', appSecret: 's', fetch: 'not a function' }, 'fetch'],
+    [{ appId: 'cli_x', appSecret: 's', cache: 'no' }, 'cache'],
+    [{ appId: 'cli_x', appSecret: 's', maxAttempts: 0 }, 'maxAttempts'],
+    [{ appId: 'cli_x', appSecret: 's', maxAttempts: 11 }, 'maxAttempts'],
+    [{ appId: 'cli_x', appSecret: 's', deadlineMs: -1 }, 'deadlineMs'],
+    [{ appId: 'cli_x', appSecret: 's', tenantKey: 'tenant-1' }, 'appTicket'],
+    [{ appId: 'cli_x', appSecret: 's', appTicket: 'ticket' }, 'tenantKey'],
+    [{ appId: 'cli_x', appSecret: 's', appTicket: 'ticket', tenantKey: 't', tokenType: 'app_access_token' }, 'tenantKey'],
+    [{ appId: 'cli_x', appSecret: 's', appTicket: 'tic ket', tokenType: 'app_access_token' }, 'appTicket'],
     [
       {
         get appId() {

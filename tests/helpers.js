@@ -23,6 +23,7 @@ const E2E_SECRETS = {
   fields: 'CanaryE2E-fields-secret-5a1c',
   credential: 'CanaryE2E-credential-secret-9d2e',
   wrong: 'CanaryE2E-wrong-secret-3f7b',
+  store: 'CanaryE2E-store-secret-7c4d',
   /** Bulk app n's secret is this prefix and n, put together by an n8n expression. */
   bulkPrefix: 'CanaryE2E-bulk-secret-',
   bulk: (/** @type {number} */ n) => `CanaryE2E-bulk-secret-${n}`,
@@ -30,6 +31,7 @@ const E2E_SECRETS = {
     E2E_SECRETS.fields,
     E2E_SECRETS.credential,
     E2E_SECRETS.wrong,
+    E2E_SECRETS.store,
     ...Array.from({ length: 100 }, (_, n) => E2E_SECRETS.bulk(n)),
   ],
 };

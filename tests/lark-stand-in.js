@@ -1,7 +1,7 @@
 // @ts-check
 'use strict';
 // A local stand-in for the Lark auth API, following ../shared/LARK_API.md: the two self-built-app
-// token endpoints, Lark's error codes, its token lifetime rule and rate limit, Lark Base's "list
+// token endpoints, the store-app endpoints (app_ticket, tenant keys, ticket resend), Lark's error codes, its token lifetime rule and rate limit, Lark Base's "list
 // records" endpoint that checks the Bearer token as Lark does (HTTP 400, code 99991663 for an
 // unknown or expired one), plus the faults the tests inject. node:http only, on 127.0.0.1 only.
 //
@@ -10,10 +10,14 @@
 const http = require('node:http');
 const crypto = require('node:crypto');
 
+/** @type {Record<string, 'tenant' | 'app'>} */
 const TOKEN_PATHS = {
   '/open-apis/auth/v3/tenant_access_token/internal': 'tenant',
   '/open-apis/auth/v3/app_access_token/internal': 'app',
 };
+const STORE_APP_TOKEN_PATH = '/open-apis/auth/v3/app_access_token';
+const STORE_TENANT_TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token';
+const RESEND_TICKET_PATH = '/open-apis/auth/v3/app_ticket/resend';
 const LIFETIME_S = 7200;
 /** Lark hands out the same token while more than this remains, and a new one after. */
 const REUSE_THRESHOLD_S = 1800;
@@ -28,14 +32,16 @@ const DEMO_RECORDS = [
 const DEMO_APP = { appId: 'cli_demo0000000000001', appSecret: 'demo-app-secret-for-the-stand-in' };
 
 /**
- * @typedef {'html500' | 'invalid-json' | 'missing-fields' | 'slow' | 'redirect' | 'oversized'
+ * @typedef {'html500' | 'http503' | 'invalid-json' | 'missing-fields' | 'slow' | 'redirect' | 'oversized'
  *   | 'echo-body' | 'drip' | 'reset' | 'http429'} Fault
  * @typedef {{ method: string, path: string, contentType: string | undefined, body: any }} SeenRequest
  */
 
 /**
- * @param {{ apps?: Record<string, string>, rateLimitPerSecond?: number, port?: number }} [options]
- *   apps maps App ID to App Secret; port 0 (the default) picks a free one.
+ * @param {{ apps?: Record<string, string>, storeApps?: Record<string, { secret: string, tenants: string[] }>,
+ *   rateLimitPerSecond?: number, port?: number }} [options]
+ *   apps maps a self-built app's App ID to its App Secret; storeApps holds store apps with the
+ *   tenants that installed them; port 0 (the default) picks a free one.
  */
 async function startStandIn(options = {}) {
   const apps = new Map(Object.entries(options.apps ?? { [DEMO_APP.appId]: DEMO_APP.appSecret }));
@@ -46,6 +52,12 @@ async function startStandIn(options = {}) {
   const faults = [];
   /** @type {Map<string, { token: string, expiresAt: number }>} */
   const issued = new Map();
+  const storeSecrets = new Map(Object.entries(options.storeApps ?? {}).map(([id, app]) => [id, app.secret]));
+  const newTicket = () => `ticket-${crypto.randomBytes(8).toString('hex')}`;
+  /** @type {Map<string, Set<string>>} */
+  const validTickets = new Map([...storeSecrets.keys()].map((id) => [id, new Set([newTicket()])]));
+  /** @type {Map<string, { appId: string, expiresAt: number }>} */
+  const liveStoreAppTokens = new Map();
   /** Every tenant token handed out, with its expiry: an old one stays valid until it expires. */
   /** @type {Map<string, number>} */
   const liveTenantTokens = new Map();
@@ -109,22 +121,39 @@ async function startStandIn(options = {}) {
       const count = Math.min(1000, Number(new URL(req.url ?? '', 'http://x').searchParams.get('count')) || 0);
       return send(res, 200, Array.from({ length: count }, (_, n) => ({ n })));
     }
-    const kind = TOKEN_PATHS[/** @type {keyof typeof TOKEN_PATHS} */ (path)];
-    if (!kind) return send(res, 404, { code: 404, msg: 'not found' });
-    if (req.method !== 'POST') return send(res, 405, { code: 405, msg: 'method not allowed' });
+    if (req.method !== 'POST') return send(res, path.startsWith('/open-apis/auth/') ? 405 : 404, { code: 404, msg: 'not found' });
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '') || typeof body !== 'object' || !body) {
       return send(res, 400, { code: 10003, msg: 'invalid param' });
     }
+    const kind = TOKEN_PATHS[path];
+    if (kind) return selfBuiltToken(res, kind, body);
+    if (path === STORE_APP_TOKEN_PATH) return storeAppToken(res, body);
+    if (path === STORE_TENANT_TOKEN_PATH) return storeTenantToken(res, body);
+    if (path === RESEND_TICKET_PATH) return resendTicket(res, body);
+    send(res, 404, { code: 404, msg: 'not found' });
+  }
+
+  /** The App ID and secret check every credential endpoint starts with; false when it answered. */
+  function credentialsPass(/** @type {http.ServerResponse} */ res, /** @type {any} */ body, /** @type {Map<string, string>} */ registry) {
     const { app_id: appId, app_secret: appSecret } = body;
-    if (typeof appId !== 'string' || !apps.has(appId)) return send(res, 200, { code: 10003, msg: 'invalid param' });
-    if (rateLimited(appId)) return send(res, 400, { code: 99991400, msg: 'request trigger frequency limit' });
-    if (apps.get(appId) !== appSecret) return send(res, 200, { code: 10014, msg: 'app secret invalid' });
-    const tenant = tokenFor(`tenant:${appId}`, 't');
-    const expire = (/** @type {{ expiresAt: number }} */ held) => Math.floor(held.expiresAt - nowS());
+    /** @type {[number, object] | undefined} */
+    let refusal;
+    if (typeof appId !== 'string' || !registry.has(appId)) refusal = [200, { code: 10003, msg: 'invalid param' }];
+    else if (rateLimited(appId)) refusal = [400, { code: 99991400, msg: 'request trigger frequency limit' }];
+    else if (registry.get(appId) !== appSecret) refusal = [200, { code: 10014, msg: 'app secret invalid' }];
+    if (refusal) send(res, ...refusal);
+    return !refusal;
+  }
+
+  const expire = (/** @type {{ expiresAt: number }} */ held) => Math.floor(held.expiresAt - nowS());
+
+  function selfBuiltToken(/** @type {http.ServerResponse} */ res, /** @type {'tenant' | 'app'} */ kind, /** @type {any} */ body) {
+    if (!credentialsPass(res, body, apps)) return;
+    const tenant = tokenFor(`tenant:${body.app_id}`, 't');
     if (kind === 'tenant') {
       return send(res, 200, { code: 0, msg: 'ok', tenant_access_token: tenant.token, expire: expire(tenant) });
     }
-    const app = tokenFor(`app:${appId}`, 'a');
+    const app = tokenFor(`app:${body.app_id}`, 'a');
     send(res, 200, {
       code: 0,
       msg: 'ok',
@@ -132,6 +161,34 @@ async function startStandIn(options = {}) {
       expire: expire(app),
       tenant_access_token: tenant.token,
     });
+  }
+
+  function storeAppToken(/** @type {http.ServerResponse} */ res, /** @type {any} */ body) {
+    if (!credentialsPass(res, body, storeSecrets)) return;
+    if (!validTickets.get(body.app_id)?.has(body.app_ticket)) {
+      return send(res, 200, { code: 10012, msg: 'app_ticket is invalid' });
+    }
+    const app = tokenFor(`store-app:${body.app_id}`, 'a');
+    liveStoreAppTokens.set(app.token, { appId: body.app_id, expiresAt: app.expiresAt });
+    send(res, 200, { code: 0, msg: 'ok', app_access_token: app.token, expire: expire(app) });
+  }
+
+  function storeTenantToken(/** @type {http.ServerResponse} */ res, /** @type {any} */ body) {
+    const held = liveStoreAppTokens.get(body.app_access_token);
+    if (!held || held.expiresAt <= nowS()) return send(res, 400, { code: 99991664, msg: 'invalid app access token' });
+    if (rateLimited(held.appId)) return send(res, 400, { code: 99991400, msg: 'request trigger frequency limit' });
+    if (!options.storeApps?.[held.appId]?.tenants.includes(body.tenant_key)) {
+      return send(res, 200, { code: 99991673, msg: 'app not installed in this tenant' });
+    }
+    const tenant = tokenFor(`store-tenant:${held.appId}:${body.tenant_key}`, 't');
+    send(res, 200, { code: 0, msg: 'ok', tenant_access_token: tenant.token, expire: expire(tenant) });
+  }
+
+  /** Lark pushes a new app_ticket; the earlier ones stay valid, as they do for a while at Lark. */
+  function resendTicket(/** @type {http.ServerResponse} */ res, /** @type {any} */ body) {
+    if (!credentialsPass(res, body, storeSecrets)) return;
+    validTickets.get(body.app_id)?.add(newTicket());
+    send(res, 200, { code: 0, msg: 'ok' });
   }
 
   function listRecords(/** @type {http.IncomingMessage} */ req, /** @type {http.ServerResponse} */ res) {
@@ -150,6 +207,9 @@ async function startStandIn(options = {}) {
       case 'html500':
         res.writeHead(500, { 'Content-Type': 'text/html' });
         return res.end('<html><body><h1>500 Internal Server Error</h1></body></html>');
+      case 'http503':
+        res.writeHead(503, { 'Content-Type': 'text/html' });
+        return res.end('<html><body>503 Service Unavailable</body></html>');
       case 'invalid-json':
         res.writeHead(200, { 'Content-Type': 'application/json' });
         return res.end('{"code":0,"msg":"ok","tenant_access_token":"t-trunc');
@@ -198,6 +258,10 @@ async function startStandIn(options = {}) {
       faults.push(fault);
     },
     /** Moves the stand-in's clock, and so the lifetime of the tokens it has issued. */
+    /** The newest app_ticket Lark pushed to a store app. */
+    appTicket(/** @type {string} */ appId) {
+      return [...(validTickets.get(appId) ?? [])].at(-1);
+    },
     advanceClock(/** @type {number} */ seconds) {
       clockOffsetS += seconds;
     },

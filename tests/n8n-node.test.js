@@ -3,7 +3,7 @@
 // The n8n node and credential as shipped in dist/, driven through a minimal stand-in for n8n's
 // execution context, against the local Lark stand-in. Real n8n runs them in the end-to-end suite.
 
-const { test, before, after } = require('node:test');
+const { test, before, after, mock } = require('node:test');
 const assert = require('node:assert/strict');
 const { NodeApiError, NodeOperationError } = require('n8n-workflow');
 const pkg = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'package.json'), 'utf8'));
@@ -21,11 +21,13 @@ const APPS = {
   cli_n8n_app_0000000003: SECRETS.escaped,
 };
 const [APP_1, APP_2, APP_3] = Object.keys(APPS);
+const STORE_APP = 'cli_n8n_store_000001';
+const STORE_TENANTS = ['tenant-hanoi', 'tenant-danang'];
 
 /** @type {Awaited<ReturnType<typeof startStandIn>>} */
 let lark;
 before(async () => {
-  lark = await startStandIn({ apps: APPS });
+  lark = await startStandIn({ apps: APPS, storeApps: { [STORE_APP]: { secret: SECRETS.other, tenants: STORE_TENANTS } } });
 });
 after(() => lark.close());
 
@@ -129,7 +131,8 @@ test('the node describes itself as n8n expects', () => {
   assert.equal(description.usableAsTool, true);
   assert.deepEqual(description.icon, { light: 'file:larkbaseGetToken.svg', dark: 'file:larkbaseGetToken.dark.svg' });
   const byName = Object.fromEntries(description.properties.map((/** @type {import('n8n-workflow').INodeProperties} */ p) => [p.name, p]));
-  assert.deepEqual(Object.keys(byName), ['credentialSource', 'appId', 'appSecret', 'tokenType', 'options']);
+  assert.deepEqual(Object.keys(byName), ['credentialSource', 'appId', 'appSecret', 'appType', 'appTicket', 'tenantKey', 'tokenType', 'options']);
+  assert.equal(byName.appTicket.typeOptions?.password, true);
   assert.equal(byName.appSecret.typeOptions?.password, true);
   for (const property of description.properties) assert.ok(property.description, `${property.name} is described`);
   assert.deepEqual(
@@ -147,7 +150,8 @@ test('the credential keeps the secret in a password field', () => {
   assert.equal(credential.name, 'larkbaseApi');
   assert.equal(credential.displayName, 'Larkbase API');
   const byName = Object.fromEntries(credential.properties.map((/** @type {import('n8n-workflow').INodeProperties} */ p) => [p.name, p]));
-  assert.deepEqual(Object.keys(byName), ['appId', 'appSecret', 'domain', 'baseUrl']);
+  assert.deepEqual(Object.keys(byName), ['appId', 'appSecret', 'appType', 'appTicket', 'tenantKey', 'domain', 'baseUrl']);
+  assert.deepEqual(byName.appTicket.displayOptions, { show: { appType: ['store'] } });
   assert.equal(byName.appSecret.typeOptions?.password, true);
 });
 
@@ -282,7 +286,38 @@ test('through the node, helper errors become NETWORK_ERROR without the request',
   const [[item]] = await run(executeContext({ params, continueOnFail: true }));
   const error = /** @type {{ code: string, message: string }} */ (item.json.error);
   assert.equal(error.code, 'NETWORK_ERROR');
-  assert.equal(error.message, 'could not reach http://127.0.0.1:9: ECONNREFUSED');
+  assert.equal(error.message, 'could not reach http://127.0.0.1:9: ECONNREFUSED (after 3 attempts)');
+});
+
+test('Force Refresh asks Lark again instead of using the cached token', async () => {
+  const apps = /** @type {Array<[string, string]>} */ ([[APP_1, SECRETS.main]]);
+  await run(executeContext({ params: fieldsFor(apps) }));
+  const seen = lark.requests.length;
+  await run(executeContext({ params: fieldsFor(apps) }));
+  assert.equal(lark.requests.length, seen, 'cached');
+  const refresh = fieldsFor(apps, { options: { domain: 'custom', baseUrl: lark.url, forceRefresh: true } });
+  await run(executeContext({ params: refresh }));
+  assert.equal(lark.requests.length, seen + 1);
+});
+
+test('a store app through the fields: app_ticket and tenant key per item', async () => {
+  const storeParams = (/** @type {string} */ name, /** @type {number} */ i) =>
+    ({
+      credentialSource: 'fields',
+      appId: STORE_APP,
+      appSecret: SECRETS.other,
+      appType: 'store',
+      appTicket: lark.appTicket(STORE_APP),
+      tenantKey: STORE_TENANTS[i],
+      tokenType: 'tenant_access_token',
+      options: { domain: 'custom', baseUrl: lark.url },
+    })[name];
+  const [out] = await run(executeContext({ items: 2, params: storeParams }));
+  assert.equal(out.length, 2);
+  assert.notEqual(out[0].json.access_token, out[1].json.access_token);
+  assert.equal((await listRecords(`Bearer ${out[1].json.access_token}`)).code, 0);
+  const sent = lark.requests.filter((r) => r.path === '/open-apis/auth/v3/tenant_access_token').map((r) => r.body.tenant_key);
+  assert.deepEqual(sent, STORE_TENANTS);
 });
 
 test('the credential test passes only when Lark issues a token, and shows why not', async () => {
@@ -303,7 +338,10 @@ test('the credential test passes only when Lark issues a token, and shows why no
   assert.match(wrongSecret.message, /^Lark returned code 10014: app secret invalid \(check the App Secret/);
 });
 
-test('the credential signs requests with a fresh tenant token, past the token lifetime too', async () => {
+test('the credential signs requests with a good tenant token, past the token lifetime too', async (t) => {
+  // The Date mock moves the clock of both the wasm module's cache and the stand-in.
+  t.after(() => mock.timers.reset());
+  mock.timers.enable({ apis: ['Date'], now: Date.now() });
   const credential = new LarkbaseApi();
   const data = { appId: APP_2, appSecret: SECRETS.other, domain: 'custom', baseUrl: lark.url };
   const sign = async () => {
@@ -316,7 +354,8 @@ test('the credential signs requests with a fresh tenant token, past the token li
   assert.match(first, /^Bearer t-/);
   assert.deepEqual((await listRecords(first)).data?.items, DEMO_RECORDS);
 
-  lark.advanceClock(7300);
+  assert.equal(await sign(), first, 'the cached token signs while it is good');
+  mock.timers.tick(7300 * 1000);
   assert.equal((await listRecords(first)).code, 99991663, 'the old token has expired');
   const later = await sign();
   assert.notEqual(later, first);

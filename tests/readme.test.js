@@ -14,11 +14,15 @@ const { SECRETS, record } = require('./helpers');
 const ROOT = path.join(__dirname, '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const APP_ID = 'cli_readme0000000001';
+const STORE_APP_ID = 'cli_readme_store_0001';
 
 /** @type {Awaited<ReturnType<typeof startStandIn>>} */
 let lark;
 before(async () => {
-  lark = await startStandIn({ apps: { [APP_ID]: SECRETS.main, [DEMO_APP.appId]: DEMO_APP.appSecret } });
+  lark = await startStandIn({
+    apps: { [APP_ID]: SECRETS.main, [DEMO_APP.appId]: DEMO_APP.appSecret },
+    storeApps: { [STORE_APP_ID]: { secret: SECRETS.other, tenants: ['tenant-readme'] } },
+  });
 });
 after(() => lark.close());
 
@@ -71,4 +75,29 @@ test('the one-line node -e call against the stand-in prints a token object', asy
   const { stdout } = await runNode(['-e', script]);
   assert.match(stdout, /access_token: 't-[0-9a-f]{32}'/);
   assert.match(stdout, /token_type: 'tenant_access_token'/);
+});
+
+test('the store-app example gets an app token, a tenant token and a ticket resend', async () => {
+  const entry = path.join(ROOT, 'dist', 'js', 'index.js');
+  const example = codeBlock('### Store (marketplace) apps', 'js')
+    .replace("from 'n8n-nodes-larkbase-get-token'", `from ${JSON.stringify(entry)}`)
+    .replace(/getToken\(\{ /g, 'getToken({ domain: process.env.LARK_DOMAIN, ')
+    .replace('resendAppTicket({ ', 'resendAppTicket({ domain: process.env.LARK_DOMAIN, ');
+  // The example's free variables, as a store app's event handler would have them; run as an ES
+  // module, as written, for its top-level await.
+  const script = `const appId = process.env.APP_ID, appSecret = process.env.APP_SECRET;
+    const appTicket = process.env.APP_TICKET, tenantKey = 'tenant-readme';
+    ${example}
+    console.log(app.access_token, tenant.access_token);`;
+  const { stdout } = await runNode(['--input-type=module', '-e', script], {
+    APP_ID: STORE_APP_ID,
+    APP_SECRET: SECRETS.other,
+    APP_TICKET: String(lark.appTicket(STORE_APP_ID)),
+    LARK_DOMAIN: lark.url,
+  });
+  assert.match(stdout, /^a-[0-9a-f]{32} t-[0-9a-f]{32}\n$/);
+  assert.deepEqual(
+    lark.requests.slice(-3).map((r) => r.path),
+    ['/open-apis/auth/v3/app_access_token', '/open-apis/auth/v3/tenant_access_token', '/open-apis/auth/v3/app_ticket/resend'],
+  );
 });

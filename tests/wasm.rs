@@ -36,10 +36,13 @@ fn fake_fetch(status: u16, body: &str) -> Function {
 }
 
 fn params(fetch: &Function, extra: &[(&str, JsValue)]) -> JsValue {
+    // Each test sees its own exchange: no cached token, no retries.
     let p = object(&[
         ("appId", "cli_a1b2c3d4e5f6a7b8".into()),
         ("appSecret", SECRET.into()),
         ("fetch", fetch.into()),
+        ("cache", false.into()),
+        ("maxAttempts", 1.into()),
     ]);
     for (key, value) in extra {
         Reflect::set(&p, &(*key).into(), value).unwrap();
@@ -183,8 +186,8 @@ async fn an_echoed_secret_is_redacted() {
 
 #[wasm_bindgen_test]
 async fn a_fetch_that_never_settles_times_out() {
-    // The timer only keeps Node running: the deadline's own timer does not, by design.
-    let never = Function::new_no_args("return new Promise(() => { setTimeout(() => {}, 1000); })");
+    // Nothing else keeps Node running here: the call itself must, until its timeout fires.
+    let never = Function::new_no_args("return new Promise(() => {})");
     let error = error_of(params(&never, &[("timeoutMs", 50.into())])).await;
     assert_eq!(get(&error, "code"), "TIMEOUT");
 }
@@ -212,6 +215,41 @@ async fn odd_fetch_results_are_bad_responses_not_traps() {
         r#"{"code":0,"tenant_access_token":"t-after","expire":100}"#,
     );
     assert!(get_token(params(&fetch, &[])).await.is_ok());
+}
+
+#[wasm_bindgen_test]
+async fn a_cached_token_answers_without_calling_fetch_until_the_cache_is_cleared() {
+    let fetch = fake_fetch(
+        200,
+        r#"{"code":0,"tenant_access_token":"t-cached","expire":7200}"#,
+    );
+    let cached = || {
+        params(
+            &fetch,
+            &[
+                ("appId", "cli_cached_0000001".into()),
+                ("cache", true.into()),
+            ],
+        )
+    };
+    get_token(cached()).await.unwrap();
+    let again = get_token(cached()).await.unwrap();
+    assert_eq!(get(&again, "access_token"), "t-cached");
+    let calls: Array = get(&fetch, "calls").unchecked_into();
+    assert_eq!(calls.length(), 1);
+    larkbase_get_token::wasm::clear_token_cache();
+    get_token(cached()).await.unwrap();
+    assert_eq!(calls.length(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn retries_call_fetch_again_and_the_error_counts_attempts() {
+    let fetch = fake_fetch(503, "<html>busy</html>");
+    let error = error_of(params(&fetch, &[("maxAttempts", 2.into())])).await;
+    assert_eq!(get(&error, "code"), "HTTP_ERROR");
+    assert_eq!(get(&error, "attempts").as_f64(), Some(2.0));
+    let calls: Array = get(&fetch, "calls").unchecked_into();
+    assert_eq!(calls.length(), 2);
 }
 
 #[wasm_bindgen_test]

@@ -44,6 +44,36 @@ class LarkbaseApi {
       description: "The app's App Secret, from the same page",
     },
     {
+      displayName: 'App Type',
+      name: 'appType',
+      type: 'options',
+      options: [
+        { name: 'Self-Built App', value: 'selfBuilt', description: 'An internal app made in your own tenant' },
+        { name: 'Store App', value: 'store', description: 'A marketplace app that other tenants install' },
+      ],
+      default: 'selfBuilt',
+      description: 'Self-built apps need only the App ID and Secret; store apps also need an app_ticket and a tenant key',
+    },
+    {
+      displayName: 'App Ticket',
+      name: 'appTicket',
+      type: 'string',
+      typeOptions: { password: true },
+      default: '',
+      description:
+        "The latest app_ticket Lark pushed to the app (it changes about hourly; the node's options can supply a fresher one)",
+      displayOptions: { show: { appType: ['store'] } },
+    },
+    {
+      displayName: 'Tenant Key',
+      name: 'tenantKey',
+      type: 'string',
+      typeOptions: { password: true },
+      default: '',
+      description: 'The tenant that installed the app, for its tenant access token',
+      displayOptions: { show: { appType: ['store'] } },
+    },
+    {
       displayName: 'Domain',
       name: 'domain',
       type: 'options',

@@ -195,7 +195,10 @@ async function startN8nServer(n8n, userFolder, { port, logFile }) {
     if (ready) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  if (Date.now() >= deadline) throw new Error(`n8n did not answer within 120 s; see ${logFile}`);
+  if (Date.now() >= deadline) {
+    child.kill('SIGKILL');
+    throw new Error(`n8n did not answer within 120 s; see ${logFile}`);
+  }
   return {
     url,
     child,

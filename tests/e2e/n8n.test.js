@@ -14,6 +14,7 @@ const wf = require('./workflows');
 
 const FIELDS_APP = { appId: 'cli_e2e_fields_000001', appSecret: E2E_SECRETS.fields };
 const CREDENTIAL_APP = { appId: 'cli_e2e_credential_01', appSecret: E2E_SECRETS.credential };
+const STORE_APP = { appId: 'cli_e2e_store_app_001', appSecret: E2E_SECRETS.store, tenantKey: 'tenant-e2e-hue' };
 const BULK_COUNT = 100;
 const bulkAppId = (/** @type {number} */ n) => `cli_e2e_bulk_${String(n).padStart(3, '0')}`;
 
@@ -55,7 +56,11 @@ for (const { line, version } of h.N8N_LINES) {
       /** @type {Record<string, string>} */
       const apps = { [FIELDS_APP.appId]: FIELDS_APP.appSecret, [CREDENTIAL_APP.appId]: CREDENTIAL_APP.appSecret };
       for (let n = 0; n < BULK_COUNT; n++) apps[bulkAppId(n)] = E2E_SECRETS.bulk(n);
-      lark = await startStandIn({ apps, rateLimitPerSecond: 1000 });
+      lark = await startStandIn({
+        apps,
+        storeApps: { [STORE_APP.appId]: { secret: STORE_APP.appSecret, tenants: [STORE_APP.tenantKey] } },
+        rateLimitPerSecond: 1000,
+      });
       n8n = h.installN8n(version);
       userFolder = h.freshUserFolder(n8n);
       const baseUrl = lark.url;
@@ -85,6 +90,16 @@ for (const { line, version } of h.N8N_LINES) {
             appSecret: `={{ '${E2E_SECRETS.bulkPrefix}' + $json.n }}`,
             position: [440, 0],
           }),
+        ]),
+        wf.chain('wfStoreApp000001', 'Store app tenant token, then records', [
+          wf.manualTrigger(),
+          wf.larkbaseGetToken({
+            baseUrl,
+            appId: STORE_APP.appId,
+            appSecret: STORE_APP.appSecret,
+            store: { appTicket: String(lark.appTicket(STORE_APP.appId)), tenantKey: STORE_APP.tenantKey },
+          }),
+          wf.listRecords({ baseUrl }),
         ]),
         wf.chain('wfWrongSecret001', 'Wrong secret', [
           wf.manualTrigger(),
@@ -156,6 +171,16 @@ for (const { line, version } of h.N8N_LINES) {
         assert.ok(item.json.request.url.endsWith(`?app_id=cli_e2***${bulkAppId(n).slice(-4)}`), item.json.request.url);
       });
       assert.equal(new Set(items.map((i) => i.json.access_token)).size, BULK_COUNT);
+    });
+
+    test("a store app's tenant token from its app_ticket and tenant key reads the records", async () => {
+      const seenBefore = lark.requests.length;
+      const { code, run } = await execute('wfStoreApp000001');
+      assert.equal(code, 0, JSON.stringify(run?.data?.resultData?.error));
+      assert.match(h.nodeItems(run, 'Larkbase Get Token')[0].json.access_token, /^t-/);
+      assert.deepEqual(h.nodeItems(run, 'List records')[0].json.data.items, DEMO_RECORDS);
+      const paths = lark.requests.slice(seenBefore).map((r) => r.path);
+      assert.deepEqual(paths.slice(0, 2), ['/open-apis/auth/v3/app_access_token', '/open-apis/auth/v3/tenant_access_token']);
     });
 
     test("a wrong App Secret fails the execution with Lark's message and the hint", async () => {

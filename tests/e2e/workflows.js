@@ -27,10 +27,10 @@ function manualTrigger() {
 /**
  * @param {{ name?: string, baseUrl: string, credential?: { id: string, name: string },
  *   appId?: string, appSecret?: string, tokenType?: string, continueOnFail?: boolean,
- *   position?: [number, number] }} options
+ *   store?: { appTicket: string, tenantKey: string }, position?: [number, number] }} options
  * @returns {WorkflowNode}
  */
-function larkbaseGetToken({ name = 'Larkbase Get Token', baseUrl, credential, appId, appSecret, tokenType = 'tenant_access_token', continueOnFail, position = [220, 0] }) {
+function larkbaseGetToken({ name = 'Larkbase Get Token', baseUrl, credential, appId, appSecret, tokenType = 'tenant_access_token', continueOnFail, store, position = [220, 0] }) {
   return {
     id: name.replace(/\W+/g, '-').toLowerCase(),
     name,
@@ -39,7 +39,14 @@ function larkbaseGetToken({ name = 'Larkbase Get Token', baseUrl, credential, ap
     position,
     parameters: credential
       ? { credentialSource: 'larkbaseApi', tokenType, options: {} }
-      : { credentialSource: 'fields', appId, appSecret, tokenType, options: { domain: 'custom', baseUrl } },
+      : {
+          credentialSource: 'fields',
+          appId,
+          appSecret,
+          ...(store ? { appType: 'store', ...store } : {}),
+          tokenType,
+          options: { domain: 'custom', baseUrl },
+        },
     ...(credential ? { credentials: { [CREDENTIAL_TYPE]: credential } } : {}),
     ...(continueOnFail ? { onError: 'continueRegularOutput' } : {}),
   };

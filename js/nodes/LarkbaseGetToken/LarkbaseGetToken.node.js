@@ -3,7 +3,7 @@
 
 const { NodeApiError, NodeConnectionTypes, NodeOperationError } = require('n8n-workflow');
 const { getToken } = require('../../index');
-const { credentialParams, domainParam, httpRequestFetch, safeError } = require('../../n8n-support');
+const { credentialParams, domainParam, httpRequestFetch, safeError, storeAppParams } = require('../../n8n-support');
 
 /**
  * @typedef {import('n8n-workflow').INodeType} INodeType
@@ -83,6 +83,35 @@ class LarkbaseGetToken {
         displayOptions: { show: { credentialSource: ['fields'] } },
       },
       {
+        displayName: 'App Type',
+        name: 'appType',
+        type: 'options',
+        options: [
+          { name: 'Self-Built App', value: 'selfBuilt', description: 'An internal app made in your own tenant' },
+          { name: 'Store App', value: 'store', description: 'A marketplace app that other tenants install' },
+        ],
+        default: 'selfBuilt',
+        description: 'Self-built apps need only the App ID and Secret; store apps also need an app_ticket and a tenant key',
+        displayOptions: { show: { credentialSource: ['fields'] } },
+      },
+      {
+        displayName: 'App Ticket',
+        name: 'appTicket',
+        type: 'string',
+        typeOptions: { password: true },
+        default: '',
+        description: 'The latest app_ticket Lark pushed to the store app (it changes about hourly)',
+        displayOptions: { show: { credentialSource: ['fields'], appType: ['store'] } },
+      },
+      {
+        displayName: 'Tenant Key',
+        name: 'tenantKey',
+        type: 'string',
+        default: '',
+        description: 'The tenant that installed the store app; needed for a tenant access token',
+        displayOptions: { show: { credentialSource: ['fields'], appType: ['store'] } },
+      },
+      {
         displayName: 'Access Token Type',
         name: 'tokenType',
         type: 'options',
@@ -107,8 +136,16 @@ class LarkbaseGetToken {
         type: 'collection',
         placeholder: 'Add Option',
         default: {},
-        description: 'Domain, custom base URL and timeout',
+        description: 'Domain, cache, store-app overrides and timeout',
         options: [
+          {
+            displayName: 'Custom Base URL',
+            name: 'baseUrl',
+            type: 'string',
+            default: '',
+            placeholder: 'https://open.larksuite.com',
+            description: 'For a private deployment or a proxy, used when Domain is Custom Base URL. https only.',
+          },
           {
             displayName: 'Domain',
             name: 'domain',
@@ -123,12 +160,27 @@ class LarkbaseGetToken {
               "Where the app was created. Overrides the credential's domain. Lark is the international platform, Vietnam included.",
           },
           {
-            displayName: 'Custom Base URL',
-            name: 'baseUrl',
+            displayName: 'Force Refresh',
+            name: 'forceRefresh',
+            type: 'boolean',
+            default: false,
+            description:
+              'Whether to ask Lark for a token even when a cached one has more than 5 minutes left (tokens are cached per app, domain and tenant)',
+          },
+          {
+            displayName: 'Store App Tenant Key',
+            name: 'tenantKey',
             type: 'string',
             default: '',
-            placeholder: 'https://open.larksuite.com',
-            description: 'For a private deployment or a proxy, used when Domain is Custom Base URL. https only.',
+            description: "Store apps: a tenant key that replaces the credential's",
+          },
+          {
+            displayName: 'Store App Ticket',
+            name: 'appTicket',
+            type: 'string',
+            typeOptions: { password: true },
+            default: '',
+            description: "Store apps: an app_ticket that replaces the credential's, e.g. the latest one your app_ticket event handler saved",
           },
           {
             displayName: 'Timeout',
@@ -204,21 +256,27 @@ class LarkbaseGetToken {
  */
 async function tokenParams(context, itemIndex) {
   const credentialSource = context.getNodeParameter('credentialSource', itemIndex);
-  const options = /** @type {{ domain?: string, baseUrl?: string, timeout?: number }} */ (
-    context.getNodeParameter('options', itemIndex, {})
-  );
+  const options = /** @type {{ domain?: string, baseUrl?: string, timeout?: number, forceRefresh?: boolean,
+    appTicket?: string, tenantKey?: string }} */ (context.getNodeParameter('options', itemIndex, {}));
   const base =
     credentialSource === 'larkbaseApi'
       ? credentialParams(await context.getCredentials('larkbaseApi', itemIndex))
       : /** @type {TokenParams} */ ({
           appId: context.getNodeParameter('appId', itemIndex),
           appSecret: context.getNodeParameter('appSecret', itemIndex),
+          ...storeAppParams(
+            context.getNodeParameter('appType', itemIndex, 'selfBuilt'),
+            context.getNodeParameter('appTicket', itemIndex, ''),
+            context.getNodeParameter('tenantKey', itemIndex, ''),
+          ),
         });
   return {
     ...base,
+    ...storeAppParams('store', options.appTicket, options.tenantKey),
     tokenType: /** @type {TokenParams['tokenType']} */ (context.getNodeParameter('tokenType', itemIndex)),
     domain: domainParam(options.domain, options.baseUrl) ?? base.domain,
     timeoutMs: options.timeout,
+    cache: !options.forceRefresh,
   };
 }
 

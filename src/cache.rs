@@ -1,0 +1,258 @@
+//! The token cache: which token may still be handed out, for how long, and which to forget first.
+
+use crate::params::{AppKind, Params, TokenType};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// A cached token is handed out until this long before Lark's expiry, so that a caller never gets
+/// a token that dies in its hands. Lark renews a token only in its last 30 minutes, so any margin
+/// under that still gets the same token back from Lark until then.
+pub const SAFETY_MARGIN_MS: f64 = 5.0 * 60.0 * 1000.0;
+pub const DEFAULT_CAPACITY: usize = 1000;
+
+/// What tells two tokens apart. The secret is in it only as a hash, so that a changed secret
+/// misses the cache while the secret itself is never kept.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    base_url: String,
+    app_id: String,
+    secret_hash: u64,
+    token_type: TokenType,
+    tenant_key: Option<String>,
+}
+
+impl CacheKey {
+    pub fn new(params: &Params, token_type: TokenType) -> Self {
+        let mut hasher = DefaultHasher::new();
+        params.app_secret.expose().hash(&mut hasher);
+        let tenant_key = match (&params.app_kind, token_type) {
+            (AppKind::StoreTenant { tenant_key, .. }, TokenType::Tenant) => {
+                Some(tenant_key.clone())
+            }
+            _ => None,
+        };
+        Self {
+            base_url: params.base_url.clone(),
+            app_id: params.app_id.clone(),
+            secret_hash: hasher.finish(),
+            token_type,
+            tenant_key,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachedToken {
+    pub access_token: String,
+    /// Milliseconds since the epoch at which Lark said the token expires.
+    pub expires_at_ms: u64,
+    pub msg: String,
+}
+
+impl CachedToken {
+    /// Seconds left at `now_ms`, to the nearest second: a token handed out a moment ago reports
+    /// exactly the `expire` Lark gave, not one second less.
+    pub fn remaining_s(&self, now_ms: f64) -> u32 {
+        let left = (self.expires_at_ms as f64 - now_ms) / 1000.0;
+        // Saturating: a NaN or negative clock reading gives 0, an absurd one u32::MAX.
+        left.round().max(0.0) as u32
+    }
+}
+
+/// A bounded map from key to token that forgets the least recently used entry when full.
+#[derive(Debug)]
+pub struct TokenCache {
+    capacity: usize,
+    entries: HashMap<CacheKey, (CachedToken, u64)>,
+    clock: u64,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        Self::with_capacity(DEFAULT_CAPACITY)
+    }
+}
+
+impl TokenCache {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            entries: HashMap::new(),
+            clock: 0,
+        }
+    }
+
+    /// The token for `key`, if it is still good beyond the safety margin at `now_ms`.
+    pub fn get(&mut self, key: &CacheKey, now_ms: f64) -> Option<CachedToken> {
+        self.clock += 1;
+        let tick = self.clock;
+        let (token, used) = self.entries.get_mut(key)?;
+        if now_ms + SAFETY_MARGIN_MS >= token.expires_at_ms as f64 {
+            return None;
+        }
+        *used = tick;
+        Some(token.clone())
+    }
+
+    pub fn insert(&mut self, key: CacheKey, token: CachedToken) {
+        self.clock += 1;
+        if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(key, _)| key.clone());
+            if let Some(oldest) = oldest {
+                self.entries.remove(&oldest);
+            }
+        }
+        self.entries.insert(key, (token, self.clock));
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::{validate, Input, RawParams};
+
+    fn params(app_id: &str, secret: &str, domain: &str) -> Params {
+        let text = |s: &str| Some(Input::Text(s.to_owned()));
+        validate(RawParams {
+            app_id: text(app_id),
+            app_secret: text(secret),
+            domain: text(domain),
+            ..RawParams::default()
+        })
+        .unwrap()
+    }
+
+    fn key(app_id: &str) -> CacheKey {
+        CacheKey::new(&params(app_id, "secret", "lark"), TokenType::Tenant)
+    }
+
+    fn token(name: &str, expires_at_ms: u64) -> CachedToken {
+        CachedToken {
+            access_token: name.into(),
+            expires_at_ms,
+            msg: "ok".into(),
+        }
+    }
+
+    const HOUR_MS: u64 = 3_600_000;
+
+    #[test]
+    fn served_until_the_safety_margin() {
+        let mut cache = TokenCache::default();
+        cache.insert(key("a"), token("t-a", 2 * HOUR_MS));
+        let margin = SAFETY_MARGIN_MS as u64;
+        assert!(cache.get(&key("a"), 0.0).is_some());
+        assert!(cache
+            .get(&key("a"), (2 * HOUR_MS - margin - 1) as f64)
+            .is_some());
+        assert!(cache
+            .get(&key("a"), (2 * HOUR_MS - margin) as f64)
+            .is_none());
+        assert!(cache.get(&key("a"), (3 * HOUR_MS) as f64).is_none());
+    }
+
+    #[test]
+    fn remaining_lifetime_counts_down() {
+        let t = token("t", 7_200_000);
+        assert_eq!(t.remaining_s(0.0), 7200);
+        assert_eq!(t.remaining_s(3.0), 7200);
+        assert_eq!(t.remaining_s(1_000_000.0), 6200);
+        assert_eq!(t.remaining_s(1_000_600.0), 6199);
+        assert_eq!(t.remaining_s(9_000_000.0), 0);
+        assert_eq!(t.remaining_s(f64::NAN), 0);
+    }
+
+    #[test]
+    fn keys_differ_by_domain_app_secret_type_and_tenant() {
+        let base = CacheKey::new(&params("a", "s1", "lark"), TokenType::Tenant);
+        assert_eq!(
+            base,
+            CacheKey::new(&params("a", "s1", "lark"), TokenType::Tenant)
+        );
+        for other in [
+            CacheKey::new(&params("a", "s1", "feishu"), TokenType::Tenant),
+            CacheKey::new(&params("b", "s1", "lark"), TokenType::Tenant),
+            CacheKey::new(&params("a", "s2", "lark"), TokenType::Tenant),
+            CacheKey::new(&params("a", "s1", "lark"), TokenType::App),
+        ] {
+            assert_ne!(base, other);
+        }
+        let mut store = params("a", "s1", "lark");
+        store.app_kind = AppKind::StoreTenant {
+            app_ticket: "t".into(),
+            tenant_key: "tenant-1".into(),
+        };
+        let mut other_tenant = store.clone();
+        other_tenant.app_kind = AppKind::StoreTenant {
+            app_ticket: "t".into(),
+            tenant_key: "tenant-2".into(),
+        };
+        assert_ne!(
+            CacheKey::new(&store, TokenType::Tenant),
+            CacheKey::new(&other_tenant, TokenType::Tenant)
+        );
+        // The app token of a store app is the same whichever tenant asked for it.
+        assert_eq!(
+            CacheKey::new(&store, TokenType::App),
+            CacheKey::new(&other_tenant, TokenType::App)
+        );
+    }
+
+    #[test]
+    fn the_secret_is_not_in_the_key() {
+        let shown = format!(
+            "{:?}",
+            CacheKey::new(&params("a", "TopSecretValue", "lark"), TokenType::Tenant)
+        );
+        assert!(!shown.contains("TopSecretValue"), "{shown}");
+    }
+
+    #[test]
+    fn least_recently_used_goes_first() {
+        let mut cache = TokenCache::with_capacity(3);
+        for app in ["a", "b", "c"] {
+            cache.insert(key(app), token(app, 2 * HOUR_MS));
+        }
+        assert!(cache.get(&key("a"), 0.0).is_some()); // a is now the most recent
+        cache.insert(key("d"), token("d", 2 * HOUR_MS));
+        assert_eq!(cache.len(), 3);
+        assert!(
+            cache.get(&key("b"), 0.0).is_none(),
+            "b was the least recently used"
+        );
+        for app in ["a", "c", "d"] {
+            assert!(cache.get(&key(app), 0.0).is_some(), "{app}");
+        }
+        // Replacing an entry never evicts another one.
+        cache.insert(key("a"), token("a2", 2 * HOUR_MS));
+        assert_eq!(cache.len(), 3);
+        assert_eq!(cache.get(&key("a"), 0.0).unwrap().access_token, "a2");
+    }
+
+    #[test]
+    fn bounded_under_many_apps() {
+        let mut cache = TokenCache::with_capacity(DEFAULT_CAPACITY);
+        for n in 0..10_000 {
+            cache.insert(key(&format!("cli_{n}")), token("t", 2 * HOUR_MS));
+        }
+        assert_eq!(cache.len(), DEFAULT_CAPACITY);
+        cache.clear();
+        assert!(cache.is_empty());
+    }
+}

@@ -1,0 +1,627 @@
+//! The whole getToken flow (cache, single flight, retries, store-app steps), generic over how a
+//! request is sent and how time passes, so that it runs natively in tests with a fake transport
+//! and clock, and in wasm with fetch and JS timers.
+
+use crate::cache::{CacheKey, CachedToken, TokenCache};
+use crate::error::TokenError;
+use crate::flight::SingleFlight;
+use crate::params::{AppKind, Params, TokenType};
+use crate::request::{self, TokenRequest};
+use crate::response::{self, Token};
+use crate::retry;
+use std::cell::RefCell;
+use std::future::Future;
+
+/// A complete answer: status, the body (already capped), and Retry-After when there was one.
+#[derive(Clone, Debug, Default)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub retry_after: Option<String>,
+}
+
+pub trait Platform {
+    /// Sends `request` and reads the answer within `timeout_ms`. Failures judged before the body
+    /// (no answer, a redirect, an oversized body, the timeout) come back as errors.
+    fn send(
+        &self,
+        request: &TokenRequest,
+        timeout_ms: u32,
+    ) -> impl Future<Output = Result<HttpAnswer, TokenError>>;
+    fn sleep(&self, ms: u32) -> impl Future<Output = ()>;
+    /// Milliseconds since the epoch.
+    fn now_ms(&self) -> f64;
+    /// Uniform in [0, 1), for retry jitter.
+    fn random(&self) -> f64;
+}
+
+/// What lives as long as the wasm instance: the cache and the calls in flight.
+#[derive(Default)]
+pub struct TokenState {
+    pub cache: RefCell<TokenCache>,
+    flights: SingleFlight<CacheKey, Result<CachedToken, TokenError>>,
+}
+
+/// A token for the caller: the cached data plus the lifetime left at the time of the call.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub access_token: String,
+    pub expires_in: u32,
+    pub msg: String,
+    pub display_url: String,
+}
+
+pub async fn get_token<P: Platform>(
+    platform: &P,
+    state: &TokenState,
+    params: &Params,
+) -> Result<Outcome, TokenError> {
+    let deadline = platform.now_ms() + f64::from(params.deadline_ms);
+    let (token, request) = match &params.app_kind {
+        AppKind::SelfBuilt => {
+            let request = request::self_built(params);
+            (
+                cached(
+                    platform,
+                    state,
+                    params,
+                    params.token_type,
+                    &request,
+                    deadline,
+                )
+                .await?,
+                request,
+            )
+        }
+        AppKind::StoreApp { app_ticket } => {
+            let request = request::store_app_token(params, app_ticket);
+            (
+                cached(platform, state, params, TokenType::App, &request, deadline).await?,
+                request,
+            )
+        }
+        AppKind::StoreTenant {
+            app_ticket,
+            tenant_key,
+        } => {
+            let app_request = request::store_app_token(params, app_ticket);
+            let app = cached(
+                platform,
+                state,
+                params,
+                TokenType::App,
+                &app_request,
+                deadline,
+            )
+            .await?;
+            let request = request::store_tenant_token(params, &app.access_token, tenant_key);
+            (
+                cached(
+                    platform,
+                    state,
+                    params,
+                    TokenType::Tenant,
+                    &request,
+                    deadline,
+                )
+                .await?,
+                request,
+            )
+        }
+    };
+    Ok(Outcome {
+        expires_in: token.remaining_s(platform.now_ms()),
+        access_token: token.access_token,
+        msg: token.msg,
+        display_url: request.display_url,
+    })
+}
+
+/// Asks Lark to push a store app's app_ticket again; resolves to Lark's `code` (0) and `msg`.
+pub async fn resend_app_ticket<P: Platform>(
+    platform: &P,
+    params: &Params,
+) -> Result<(i64, String, String), TokenError> {
+    let request = request::resend_app_ticket(params);
+    let deadline = platform.now_ms() + f64::from(params.deadline_ms);
+    let secret = params.app_secret.expose();
+    let (code, msg) = with_retries(platform, params, &request, deadline, |answer| {
+        response::parse_ack(answer.status, &answer.body, secret)
+    })
+    .await?;
+    Ok((code, msg, request.display_url))
+}
+
+/// A cached token when one is good, else the outcome of the one call in flight for the key.
+async fn cached<P: Platform>(
+    platform: &P,
+    state: &TokenState,
+    params: &Params,
+    token_type: TokenType,
+    request: &TokenRequest,
+    deadline: f64,
+) -> Result<CachedToken, TokenError> {
+    let key = CacheKey::new(params, token_type);
+    if !params.use_cache {
+        return fetch(platform, state, params, token_type, request, deadline, key).await;
+    }
+    if let Some(hit) = state.cache.borrow_mut().get(&key, platform.now_ms()) {
+        return Ok(hit);
+    }
+    state
+        .flights
+        .run(key.clone(), || {
+            fetch(platform, state, params, token_type, request, deadline, key)
+        })
+        .await
+}
+
+async fn fetch<P: Platform>(
+    platform: &P,
+    state: &TokenState,
+    params: &Params,
+    token_type: TokenType,
+    request: &TokenRequest,
+    deadline: f64,
+    key: CacheKey,
+) -> Result<CachedToken, TokenError> {
+    let secret = params.app_secret.expose();
+    let token: Token = with_retries(platform, params, request, deadline, |answer| {
+        response::parse(answer.status, &answer.body, token_type, secret)
+    })
+    .await?;
+    let issued_at = platform.now_ms().max(0.0) as u64;
+    let cached = CachedToken {
+        access_token: token.access_token,
+        expires_at_ms: issued_at.saturating_add(u64::from(token.expires_in) * 1000),
+        msg: token.msg,
+    };
+    state.cache.borrow_mut().insert(key, cached.clone());
+    Ok(cached)
+}
+
+/// Up to `max_attempts` tries, each within `timeout_ms` and all within the deadline, waiting as
+/// `retry` says between them.
+async fn with_retries<P: Platform, T>(
+    platform: &P,
+    params: &Params,
+    request: &TokenRequest,
+    deadline: f64,
+    read: impl Fn(&HttpAnswer) -> Result<T, TokenError>,
+) -> Result<T, TokenError> {
+    let mut attempt = 1;
+    loop {
+        let remaining = (deadline - platform.now_ms()).max(1.0);
+        let timeout_ms = f64::from(params.timeout_ms).min(remaining) as u32;
+        let error = match platform.send(request, timeout_ms).await {
+            Ok(answer) => match read(&answer) {
+                Ok(value) => return Ok(value),
+                Err(mut error) => {
+                    if error.http_status == Some(429) {
+                        error.retry_after_s = answer
+                            .retry_after
+                            .as_deref()
+                            .and_then(retry::parse_retry_after);
+                    }
+                    error
+                }
+            },
+            Err(error) => error,
+        };
+        if attempt >= params.max_attempts || !retry::is_retryable(&error) {
+            return Err(error.after_attempts(attempt));
+        }
+        let wait = retry::delay_ms(&error, attempt, platform.random());
+        if platform.now_ms() + wait >= deadline {
+            return Err(error.after_attempts(attempt));
+        }
+        platform.sleep(wait as u32).await;
+        attempt += 1;
+    }
+}
+
+// Native only: the local executor these tests use is not built for wasm32.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::params::{validate, Input, RawParams};
+    use futures::channel::oneshot;
+    use futures::executor::LocalPool;
+    use futures::task::LocalSpawnExt;
+    use std::cell::{Cell, RefCell};
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    /// Scripted answers, a clock that only moves when told or slept on, and optionally a gate that
+    /// holds every request until the test opens it.
+    #[derive(Default)]
+    struct Fake {
+        now: Cell<f64>,
+        answers: RefCell<VecDeque<Result<HttpAnswer, TokenError>>>,
+        sent: RefCell<Vec<(String, String, u32)>>,
+        slept: RefCell<Vec<u32>>,
+        gated: Cell<bool>,
+        gates: RefCell<Vec<oneshot::Sender<()>>>,
+    }
+
+    impl Platform for Fake {
+        async fn send(
+            &self,
+            request: &TokenRequest,
+            timeout_ms: u32,
+        ) -> Result<HttpAnswer, TokenError> {
+            self.sent
+                .borrow_mut()
+                .push((request.url.clone(), request.body.clone(), timeout_ms));
+            if self.gated.get() {
+                let (open, wait) = oneshot::channel();
+                self.gates.borrow_mut().push(open);
+                let _ = wait.await;
+            }
+            self.answers
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or_else(|| Err(TokenError::network("fake", "no scripted answer")))
+        }
+
+        async fn sleep(&self, ms: u32) {
+            self.slept.borrow_mut().push(ms);
+            self.now.set(self.now.get() + f64::from(ms));
+        }
+
+        fn now_ms(&self) -> f64 {
+            self.now.get()
+        }
+
+        fn random(&self) -> f64 {
+            0.5
+        }
+    }
+
+    impl Fake {
+        fn answer(&self, status: u16, body: &str) {
+            self.answers.borrow_mut().push_back(Ok(HttpAnswer {
+                status,
+                body: body.as_bytes().to_vec(),
+                retry_after: None,
+            }));
+        }
+
+        fn token(&self, token: &str, expire: u32) {
+            self.answer(
+                200,
+                &format!(r#"{{"code":0,"msg":"ok","tenant_access_token":"{token}","app_access_token":"{token}","expire":{expire}}}"#),
+            );
+        }
+
+        fn fail(&self, error: TokenError) {
+            self.answers.borrow_mut().push_back(Err(error));
+        }
+
+        fn requests(&self) -> usize {
+            self.sent.borrow().len()
+        }
+    }
+
+    fn params(extra: impl FnOnce(&mut RawParams)) -> Params {
+        let text = |s: &str| Some(Input::Text(s.to_owned()));
+        let mut raw = RawParams {
+            app_id: text("cli_a1b2c3d4e5f6a7b8"),
+            app_secret: text("FlowSecret-1"),
+            ..RawParams::default()
+        };
+        extra(&mut raw);
+        validate(raw).unwrap()
+    }
+
+    fn run<T>(future: impl Future<Output = T>) -> T {
+        futures::executor::block_on(future)
+    }
+
+    const HOUR_S: u32 = 3600;
+
+    #[test]
+    fn a_cached_token_is_served_with_its_remaining_lifetime() {
+        let (fake, state, p) = (Fake::default(), TokenState::default(), params(|_| {}));
+        fake.token("t-1", 2 * HOUR_S);
+        let first = run(get_token(&fake, &state, &p)).unwrap();
+        assert_eq!(
+            (first.access_token.as_str(), first.expires_in),
+            ("t-1", 7200)
+        );
+        fake.now.set(1_000_000.0);
+        let again = run(get_token(&fake, &state, &p)).unwrap();
+        assert_eq!(
+            (again.access_token.as_str(), again.expires_in),
+            ("t-1", 6200)
+        );
+        assert_eq!(fake.requests(), 1);
+    }
+
+    #[test]
+    fn a_token_is_renewed_before_it_expires() {
+        let (fake, state, p) = (Fake::default(), TokenState::default(), params(|_| {}));
+        fake.token("t-1", 2 * HOUR_S);
+        fake.token("t-2", 2 * HOUR_S);
+        run(get_token(&fake, &state, &p)).unwrap();
+        // Six minutes before expiry the old token is still served; four minutes before, it is not.
+        fake.now.set(f64::from(2 * HOUR_S - 6 * 60) * 1000.0);
+        assert_eq!(
+            run(get_token(&fake, &state, &p)).unwrap().access_token,
+            "t-1"
+        );
+        fake.now.set(f64::from(2 * HOUR_S - 4 * 60) * 1000.0);
+        assert_eq!(
+            run(get_token(&fake, &state, &p)).unwrap().access_token,
+            "t-2"
+        );
+        assert_eq!(fake.requests(), 2);
+    }
+
+    #[test]
+    fn cache_false_always_asks_lark_and_refreshes_the_cache() {
+        let (fake, state) = (Fake::default(), TokenState::default());
+        let fresh = params(|raw| raw.cache = Some(Input::Bool(false)));
+        fake.token("t-1", HOUR_S);
+        fake.token("t-2", HOUR_S);
+        run(get_token(&fake, &state, &fresh)).unwrap();
+        assert_eq!(
+            run(get_token(&fake, &state, &fresh)).unwrap().access_token,
+            "t-2"
+        );
+        assert_eq!(fake.requests(), 2);
+        assert_eq!(
+            run(get_token(&fake, &state, &params(|_| {})))
+                .unwrap()
+                .access_token,
+            "t-2"
+        );
+        assert_eq!(fake.requests(), 2);
+    }
+
+    #[test]
+    fn concurrent_cold_calls_send_one_request_and_share_its_outcome() {
+        let fake = Rc::new(Fake::default());
+        fake.gated.set(true);
+        let state = Rc::new(TokenState::default());
+        let mut pool = LocalPool::new();
+        let results = Rc::new(RefCell::new(Vec::new()));
+        for _ in 0..1000 {
+            let (fake, state, results) = (Rc::clone(&fake), Rc::clone(&state), Rc::clone(&results));
+            pool.spawner()
+                .spawn_local(async move {
+                    let outcome = get_token(&*fake, &state, &params(|_| {})).await;
+                    results.borrow_mut().push(outcome);
+                })
+                .unwrap();
+        }
+        pool.run_until_stalled();
+        assert_eq!(fake.requests(), 1);
+        assert_eq!(state.flights.in_flight(), 1);
+        fake.token("t-shared", HOUR_S);
+        for gate in fake.gates.borrow_mut().drain(..) {
+            gate.send(()).unwrap();
+        }
+        pool.run();
+        let results = results.borrow();
+        assert_eq!(results.len(), 1000);
+        assert!(results
+            .iter()
+            .all(|r| r.as_ref().unwrap().access_token == "t-shared"));
+        assert_eq!(state.flights.in_flight(), 0);
+    }
+
+    #[test]
+    fn concurrent_callers_share_an_error_too_and_the_next_call_tries_again() {
+        let fake = Rc::new(Fake::default());
+        fake.gated.set(true);
+        let state = Rc::new(TokenState::default());
+        let mut pool = LocalPool::new();
+        let results = Rc::new(RefCell::new(Vec::new()));
+        for _ in 0..10 {
+            let (fake, state, results) = (Rc::clone(&fake), Rc::clone(&state), Rc::clone(&results));
+            pool.spawner()
+                .spawn_local(async move {
+                    let outcome = get_token(&*fake, &state, &params(|_| {})).await;
+                    results.borrow_mut().push(outcome);
+                })
+                .unwrap();
+        }
+        pool.run_until_stalled();
+        fake.answer(200, r#"{"code":10014,"msg":"app secret invalid"}"#);
+        for gate in fake.gates.borrow_mut().drain(..) {
+            gate.send(()).unwrap();
+        }
+        pool.run();
+        assert_eq!(fake.requests(), 1);
+        assert!(results
+            .borrow()
+            .iter()
+            .all(|r| r.as_ref().unwrap_err().code == ErrorCode::AuthFailed));
+        fake.gated.set(false);
+        fake.token("t-later", HOUR_S);
+        assert_eq!(
+            run(get_token(&*fake, &state, &params(|_| {})))
+                .unwrap()
+                .access_token,
+            "t-later"
+        );
+    }
+
+    #[test]
+    fn different_apps_do_not_share_flights() {
+        let fake = Rc::new(Fake::default());
+        fake.gated.set(true);
+        let state = Rc::new(TokenState::default());
+        let mut pool = LocalPool::new();
+        for n in 0..100 {
+            let (fake, state) = (Rc::clone(&fake), Rc::clone(&state));
+            pool.spawner()
+                .spawn_local(async move {
+                    let p = params(|raw| raw.app_id = Some(Input::Text(format!("cli_app_{n}"))));
+                    let _ = get_token(&*fake, &state, &p).await;
+                })
+                .unwrap();
+        }
+        pool.run_until_stalled();
+        assert_eq!(fake.requests(), 100);
+    }
+
+    #[test]
+    fn retries_after_two_503s_with_growing_jittered_waits() {
+        let (fake, state, p) = (Fake::default(), TokenState::default(), params(|_| {}));
+        fake.answer(503, "<html>busy</html>");
+        fake.answer(503, "<html>busy</html>");
+        fake.token("t-3rd", HOUR_S);
+        assert_eq!(
+            run(get_token(&fake, &state, &p)).unwrap().access_token,
+            "t-3rd"
+        );
+        assert_eq!(fake.requests(), 3);
+        // Full jitter with random() = 0.5: half of 200 ms, then half of 400 ms.
+        assert_eq!(*fake.slept.borrow(), [100, 200]);
+    }
+
+    #[test]
+    fn auth_errors_are_never_retried() {
+        let (fake, state, p) = (Fake::default(), TokenState::default(), params(|_| {}));
+        fake.answer(200, r#"{"code":10014,"msg":"app secret invalid"}"#);
+        let e = run(get_token(&fake, &state, &p)).unwrap_err();
+        assert_eq!((e.code, e.attempts), (ErrorCode::AuthFailed, 1));
+        assert_eq!(fake.requests(), 1);
+        assert!(fake.slept.borrow().is_empty());
+    }
+
+    #[test]
+    fn the_final_error_says_how_many_attempts_were_made() {
+        let (fake, state, p) = (Fake::default(), TokenState::default(), params(|_| {}));
+        for _ in 0..3 {
+            fake.fail(TokenError::network(
+                "https://open.larksuite.com",
+                "ECONNRESET",
+            ));
+        }
+        let e = run(get_token(&fake, &state, &p)).unwrap_err();
+        assert_eq!((e.code, e.attempts), (ErrorCode::NetworkError, 3));
+        assert!(e.message.ends_with("(after 3 attempts)"), "{}", e.message);
+        let one = params(|raw| raw.max_attempts = Some(Input::Number(1.0)));
+        fake.fail(TokenError::timeout(10));
+        assert_eq!(run(get_token(&fake, &state, &one)).unwrap_err().attempts, 1);
+    }
+
+    #[test]
+    fn retry_after_is_honoured() {
+        let (fake, state, p) = (Fake::default(), TokenState::default(), params(|_| {}));
+        fake.answers.borrow_mut().push_back(Ok(HttpAnswer {
+            status: 429,
+            body: b"slow down".to_vec(),
+            retry_after: Some("2".into()),
+        }));
+        fake.token("t-after", HOUR_S);
+        assert_eq!(
+            run(get_token(&fake, &state, &p)).unwrap().access_token,
+            "t-after"
+        );
+        assert_eq!(*fake.slept.borrow(), [2000]);
+    }
+
+    #[test]
+    fn retries_stop_at_the_deadline() {
+        let (fake, state) = (Fake::default(), TokenState::default());
+        let p = params(|raw| {
+            raw.deadline_ms = Some(Input::Number(1500.0));
+            raw.max_attempts = Some(Input::Number(10.0));
+        });
+        for _ in 0..10 {
+            fake.answers.borrow_mut().push_back(Ok(HttpAnswer {
+                status: 429,
+                body: Vec::new(),
+                retry_after: Some("1".into()),
+            }));
+        }
+        let e = run(get_token(&fake, &state, &p)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::RateLimited);
+        assert_eq!(
+            e.attempts, 2,
+            "one wait of 1 s fits in 1.5 s, a second does not"
+        );
+        // Each attempt's timeout is cut to what is left of the deadline.
+        let timeouts: Vec<u32> = fake.sent.borrow().iter().map(|s| s.2).collect();
+        assert_eq!(timeouts, [1500, 500]);
+    }
+
+    #[test]
+    fn store_app_token_from_the_ticket() {
+        let (fake, state) = (Fake::default(), TokenState::default());
+        let p = params(|raw| {
+            raw.token_type = Some(Input::Text("app_access_token".into()));
+            raw.app_ticket = Some(Input::Text("ticket-1".into()));
+        });
+        fake.token("a-store", HOUR_S);
+        let outcome = run(get_token(&fake, &state, &p)).unwrap();
+        assert_eq!(outcome.access_token, "a-store");
+        let sent = fake.sent.borrow();
+        assert_eq!(
+            sent[0].0,
+            "https://open.larksuite.com/open-apis/auth/v3/app_access_token"
+        );
+        assert!(sent[0].1.contains(r#""app_ticket":"ticket-1""#));
+    }
+
+    #[test]
+    fn store_tenant_token_uses_a_cached_app_token() {
+        let (fake, state) = (Fake::default(), TokenState::default());
+        let tenant = |key: &'static str| {
+            params(move |raw| {
+                raw.app_ticket = Some(Input::Text("ticket-1".into()));
+                raw.tenant_key = Some(Input::Text(key.into()));
+            })
+        };
+        fake.token("a-store", 2 * HOUR_S);
+        fake.token("t-tenant-1", 2 * HOUR_S);
+        fake.token("t-tenant-2", 2 * HOUR_S);
+        assert_eq!(
+            run(get_token(&fake, &state, &tenant("tenant-1")))
+                .unwrap()
+                .access_token,
+            "t-tenant-1"
+        );
+        assert_eq!(
+            run(get_token(&fake, &state, &tenant("tenant-2")))
+                .unwrap()
+                .access_token,
+            "t-tenant-2"
+        );
+        assert_eq!(
+            run(get_token(&fake, &state, &tenant("tenant-1")))
+                .unwrap()
+                .access_token,
+            "t-tenant-1"
+        );
+        let sent = fake.sent.borrow();
+        let urls: Vec<&str> = sent.iter().map(|s| s.0.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://open.larksuite.com/open-apis/auth/v3/app_access_token",
+                "https://open.larksuite.com/open-apis/auth/v3/tenant_access_token",
+                "https://open.larksuite.com/open-apis/auth/v3/tenant_access_token",
+            ]
+        );
+        assert_eq!(
+            sent[1].1,
+            r#"{"app_access_token":"a-store","tenant_key":"tenant-1"}"#
+        );
+    }
+
+    #[test]
+    fn resend_app_ticket_acknowledges() {
+        let (fake, p) = (Fake::default(), params(|_| {}));
+        fake.answer(200, r#"{"code":0,"msg":"ok"}"#);
+        let (code, msg, url) = run(resend_app_ticket(&fake, &p)).unwrap();
+        assert_eq!((code, msg.as_str()), (0, "ok"));
+        assert!(url
+            .starts_with("https://open.larksuite.com/open-apis/auth/v3/app_ticket/resend?app_id="));
+    }
+}
