@@ -57,63 +57,34 @@ pub async fn get_token<P: Platform>(
     params: &Params,
 ) -> Result<Outcome, TokenError> {
     let deadline = platform.now_ms() + f64::from(params.deadline_ms);
-    let (token, request) = match &params.app_kind {
+    // Requests are built only on a cache miss: the body is the costly part of a cached call.
+    let (token, path) = match &params.app_kind {
         AppKind::SelfBuilt => {
-            let request = request::self_built(params);
-            (
-                cached(
-                    platform,
-                    state,
-                    params,
-                    params.token_type,
-                    &request,
-                    deadline,
-                )
-                .await?,
-                request,
-            )
+            let build = || request::self_built(params);
+            let token = cached(platform, state, params, params.token_type, build, deadline).await?;
+            (token, request::self_built_path(params.token_type))
         }
         AppKind::StoreApp { app_ticket } => {
-            let request = request::store_app_token(params, app_ticket);
-            (
-                cached(platform, state, params, TokenType::App, &request, deadline).await?,
-                request,
-            )
+            let build = || request::store_app_token(params, app_ticket);
+            let token = cached(platform, state, params, TokenType::App, build, deadline).await?;
+            (token, request::STORE_APP_TOKEN_PATH)
         }
         AppKind::StoreTenant {
             app_ticket,
             tenant_key,
         } => {
-            let app_request = request::store_app_token(params, app_ticket);
-            let app = cached(
-                platform,
-                state,
-                params,
-                TokenType::App,
-                &app_request,
-                deadline,
-            )
-            .await?;
-            let request = request::store_tenant_token(params, &app.access_token, tenant_key);
-            (
-                cached(
-                    platform,
-                    state,
-                    params,
-                    TokenType::Tenant,
-                    &request,
-                    deadline,
-                )
-                .await?,
-                request,
-            )
+            let build_app = || request::store_app_token(params, app_ticket);
+            let app = cached(platform, state, params, TokenType::App, build_app, deadline).await?;
+            let build = || request::store_tenant_token(params, &app.access_token, tenant_key);
+            let token = cached(platform, state, params, TokenType::Tenant, build, deadline).await?;
+            (token, request::STORE_TENANT_TOKEN_PATH)
         }
     };
     Ok(Outcome {
         expires_in: token.remaining_s(platform.now_ms()),
         access_token: token.access_token,
         msg: token.msg,
-        display_url: request.display_url,
+        display_url: request::display_url(params, path),
     })
 }
 
@@ -138,20 +109,20 @@ async fn cached<P: Platform>(
     state: &TokenState,
     params: &Params,
     token_type: TokenType,
-    request: &TokenRequest,
+    build: impl FnOnce() -> TokenRequest,
     deadline: f64,
 ) -> Result<CachedToken, TokenError> {
     let key = CacheKey::new(params, token_type);
     if !params.use_cache {
-        return fetch(platform, state, params, token_type, request, deadline, key).await;
+        return fetch(platform, state, params, token_type, &build(), deadline, key).await;
     }
     if let Some(hit) = state.cache.borrow_mut().get(&key, platform.now_ms()) {
         return Ok(hit);
     }
     state
         .flights
-        .run(key.clone(), || {
-            fetch(platform, state, params, token_type, request, deadline, key)
+        .run(key.clone(), || async move {
+            fetch(platform, state, params, token_type, &build(), deadline, key).await
         })
         .await
 }

@@ -86,13 +86,20 @@ fn with_credentials(params: &Params, path: &str, app_ticket: Option<&str>) -> To
 }
 
 fn finish(params: &Params, path: &str, body: String) -> TokenRequest {
-    let url = format!("{}{path}", params.base_url);
-    let display_url = format!("{url}?app_id={}", mask_app_id(&params.app_id));
     TokenRequest {
-        url,
+        url: format!("{}{path}", params.base_url),
         body,
-        display_url,
+        display_url: display_url(params, path),
     }
+}
+
+/// The endpoint at `path` with the App ID masked, as results show it.
+pub fn display_url(params: &Params, path: &str) -> String {
+    format!(
+        "{}{path}?app_id={}",
+        params.base_url,
+        mask_app_id(&params.app_id)
+    )
 }
 
 /// Serializing structs of &str fields cannot fail; the fallback only keeps this free of panics.

@@ -256,7 +256,8 @@ impl Platform for JsPlatform<'_> {
         request: &TokenRequest,
         timeout_ms: u32,
     ) -> Result<HttpAnswer, TokenError> {
-        let _alive = KeepAlive::new();
+        // The global fetch's socket holds the event loop open by itself; a custom fetch may not.
+        let _alive = self.fetch.as_ref().map(|_| KeepAlive::new());
         let signal = timer_signal(timeout_ms, &self.params.base_url)?;
         let call = Call {
             params: self.params,
@@ -344,17 +345,30 @@ impl Call<'_> {
         let redirected = get(response, "redirected").as_bool() == Some(true)
             || get(response, "type").as_string().as_deref() == Some("opaqueredirect");
         let body = get(response, "body");
-        if let Err(e) = response::check_head(
-            status,
-            redirected,
-            header(response, "content-length").as_deref(),
-        ) {
+        let content_length = header(response, "content-length");
+        if let Err(e) = response::check_head(status, redirected, content_length.as_deref()) {
             discard(&body);
             return Err(e);
         }
+        // A declared length (checked against the cap above) lets the body come in one await;
+        // otherwise it is streamed, so that reading stops at the cap.
+        let bytes = match (content_length, method(response, "arrayBuffer")) {
+            (Some(_), Some(array_buffer)) => {
+                let buffer = array_buffer.call0(response).map_err(|_| {
+                    TokenError::bad_response("the body cannot be read", Some(status))
+                })?;
+                let buffer = self.settle(buffer).await?;
+                let bytes = Uint8Array::new(&buffer).to_vec();
+                if bytes.len() > MAX_BODY_BYTES {
+                    return Err(response::body_too_big(status));
+                }
+                bytes
+            }
+            _ => self.read_body(response, &body, status).await?,
+        };
         Ok(HttpAnswer {
             status,
-            body: self.read_body(response, &body, status).await?,
+            body: bytes,
             retry_after: header(response, "retry-after"),
         })
     }

@@ -24,6 +24,7 @@ const REUSE_THRESHOLD_S = 1800;
 const MAX_BODY_BYTES = 64 * 1024;
 const RECORDS_PATH = /^\/open-apis\/bitable\/v1\/apps\/[^/]+\/tables\/[^/]+\/records$/;
 const TEST_ITEMS_PATH = '/stand-in/items';
+const TEST_STATS_PATH = '/stand-in/stats';
 const DEMO_RECORDS = [
   { record_id: 'recDemo001', fields: { Name: 'Nguyễn Văn A', Status: 'Done' } },
   { record_id: 'recDemo002', fields: { Name: 'Trần Thị B', Status: 'In progress' } },
@@ -116,6 +117,10 @@ async function startStandIn(options = {}) {
     /** @type {any} */ body,
   ) {
     if (RECORDS_PATH.test(path)) return listRecords(req, res);
+    if (path === TEST_STATS_PATH) {
+      // Not Lark: how many token requests this stand-in has answered, for the benchmarks.
+      return send(res, 200, { tokenRequests: requests.filter((r) => r.path.includes('access_token')).length });
+    }
     if (path === TEST_ITEMS_PATH) {
       // Not Lark: hands an n8n workflow `count` items { n } to work on.
       const count = Math.min(1000, Number(new URL(req.url ?? '', 'http://x').searchParams.get('count')) || 0);
@@ -276,7 +281,8 @@ module.exports = { startStandIn, DEMO_APP, DEMO_RECORDS, TOKEN_PATHS };
 
 if (require.main === module) {
   const port = Number(process.argv[2] ?? 8787);
-  startStandIn({ port }).then((standIn) => {
+  const rateLimitPerSecond = Number(process.env.LARK_STAND_IN_RATE_LIMIT ?? 100);
+  startStandIn({ port, rateLimitPerSecond }).then((standIn) => {
     console.log(`Lark stand-in on ${standIn.url} (demo App ID ${DEMO_APP.appId}; its secret is in the README)`);
   });
 }
