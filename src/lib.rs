@@ -22,6 +22,7 @@ pub mod cache;
 pub mod error;
 pub mod flight;
 pub mod flow;
+pub mod json;
 pub mod params;
 pub mod request;
 pub mod response;

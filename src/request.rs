@@ -1,7 +1,7 @@
 //! The HTTP request for a token, and the masked form of it that results may show.
 
+use crate::json;
 use crate::params::{Params, TokenType};
-use serde::Serialize;
 use std::fmt;
 
 pub const CONTENT_TYPE: &str = "application/json; charset=utf-8";
@@ -21,20 +21,6 @@ impl fmt::Debug for TokenRequest {
             .field("url", &self.display_url)
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Serialize)]
-struct AppCredentials<'a> {
-    app_id: &'a str,
-    app_secret: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    app_ticket: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct StoreTenant<'a> {
-    app_access_token: &'a str,
-    tenant_key: &'a str,
 }
 
 pub fn self_built_path(token_type: TokenType) -> &'static str {
@@ -64,11 +50,11 @@ pub fn store_tenant_token(
     app_access_token: &str,
     tenant_key: &str,
 ) -> TokenRequest {
-    let body = StoreTenant {
-        app_access_token,
-        tenant_key,
-    };
-    finish(params, STORE_TENANT_TOKEN_PATH, json(&body))
+    let body = json::object(&[
+        ("app_access_token", app_access_token),
+        ("tenant_key", tenant_key),
+    ]);
+    finish(params, STORE_TENANT_TOKEN_PATH, body)
 }
 
 /// Asks Lark to push the app_ticket again.
@@ -77,12 +63,12 @@ pub fn resend_app_ticket(params: &Params) -> TokenRequest {
 }
 
 fn with_credentials(params: &Params, path: &str, app_ticket: Option<&str>) -> TokenRequest {
-    let body = AppCredentials {
-        app_id: &params.app_id,
-        app_secret: params.app_secret.expose(),
-        app_ticket,
-    };
-    finish(params, path, json(&body))
+    let mut fields = vec![
+        ("app_id", params.app_id.as_str()),
+        ("app_secret", params.app_secret.expose()),
+    ];
+    fields.extend(app_ticket.map(|ticket| ("app_ticket", ticket)));
+    finish(params, path, json::object(&fields))
 }
 
 fn finish(params: &Params, path: &str, body: String) -> TokenRequest {
@@ -100,11 +86,6 @@ pub fn display_url(params: &Params, path: &str) -> String {
         params.base_url,
         mask_app_id(&params.app_id)
     )
-}
-
-/// Serializing structs of &str fields cannot fail; the fallback only keeps this free of panics.
-fn json(body: &impl Serialize) -> String {
-    serde_json::to_string(body).unwrap_or_default()
 }
 
 /// First 6 and last 4 characters of an App ID, enough to tell apps apart; shorter IDs show less.

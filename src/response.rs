@@ -1,8 +1,9 @@
 //! Reading Lark's answer: status and body in, a token or a classified error out.
 
 use crate::error::TokenError;
+use crate::json::{self, ReadError, Value};
 use crate::params::TokenType;
-use serde::Deserialize;
+use std::collections::HashMap;
 
 /// Token answers are a few hundred bytes; anything near this cap is not Lark.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -20,13 +21,50 @@ pub struct Token {
     pub msg: String,
 }
 
-#[derive(Deserialize)]
+/// The fields of Lark's answer this crate reads, typed.
 struct LarkBody {
     code: i64,
     msg: Option<String>,
     tenant_access_token: Option<String>,
     app_access_token: Option<String>,
     expire: Option<i64>,
+}
+
+const NOT_JSON: &str = "the body is not JSON";
+const WRONG_FIELDS: &str = "code, msg, expire or the token is missing or of the wrong type";
+
+/// Reads Lark's envelope; the problem named in the error never quotes the body.
+fn lark_body(body: &[u8]) -> Result<LarkBody, &'static str> {
+    let mut fields = json::read_object(body).map_err(|e| match e {
+        ReadError::Syntax => NOT_JSON,
+        ReadError::Shape => WRONG_FIELDS,
+    })?;
+    let code = match fields.remove("code") {
+        Some(Value::Int(code)) => code,
+        _ => return Err(WRONG_FIELDS),
+    };
+    Ok(LarkBody {
+        code,
+        msg: text_field(&mut fields, "msg")?,
+        tenant_access_token: text_field(&mut fields, "tenant_access_token")?,
+        app_access_token: text_field(&mut fields, "app_access_token")?,
+        expire: match fields.remove("expire") {
+            None | Some(Value::Null) => None,
+            Some(Value::Int(expire)) => Some(expire),
+            Some(_) => return Err(WRONG_FIELDS),
+        },
+    })
+}
+
+fn text_field(
+    fields: &mut HashMap<String, Value>,
+    name: &str,
+) -> Result<Option<String>, &'static str> {
+    match fields.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Str(text)) => Ok(Some(text)),
+        Some(_) => Err(WRONG_FIELDS),
+    }
 }
 
 /// Checks what can be judged before the body is read. `status` 0 is what a fetch with
@@ -60,10 +98,10 @@ pub fn parse(
     secret: &str,
 ) -> Result<Token, TokenError> {
     let success_status = (200..=299).contains(&status);
-    let body: LarkBody = match serde_json::from_slice(body) {
+    let body = match lark_body(body) {
         Ok(body) => body,
         Err(_) if !success_status => return Err(TokenError::http(status)),
-        Err(e) => return Err(TokenError::bad_response(describe(&e), Some(status))),
+        Err(problem) => return Err(TokenError::bad_response(problem, Some(status))),
     };
     let msg = redact(body.msg.unwrap_or_default(), secret);
     if body.code != 0 {
@@ -102,34 +140,19 @@ pub fn parse(
     })
 }
 
-#[derive(Deserialize)]
-struct LarkAck {
-    code: i64,
-    msg: Option<String>,
-}
-
 /// An answer that carries no token, only Lark's `code` and `msg` (the app_ticket resend).
 pub fn parse_ack(status: u16, body: &[u8], secret: &str) -> Result<(i64, String), TokenError> {
     let success_status = (200..=299).contains(&status);
-    let ack: LarkAck = match serde_json::from_slice(body) {
+    let ack = match lark_body(body) {
         Ok(ack) => ack,
         Err(_) if !success_status => return Err(TokenError::http(status)),
-        Err(e) => return Err(TokenError::bad_response(describe(&e), Some(status))),
+        Err(problem) => return Err(TokenError::bad_response(problem, Some(status))),
     };
     let msg = redact(ack.msg.unwrap_or_default(), secret);
     match (ack.code, success_status) {
         (0, true) => Ok((0, msg)),
         (0, false) => Err(TokenError::http(status)),
         (code, _) => Err(TokenError::lark(code, msg, status)),
-    }
-}
-
-/// Names the kind of problem without quoting the body, which may hold anything.
-fn describe(e: &serde_json::Error) -> &'static str {
-    use serde_json::error::Category;
-    match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => "the body is not JSON",
-        Category::Data => "code, msg, expire or the token is missing or of the wrong type",
     }
 }
 
@@ -405,7 +428,7 @@ mod tests {
             format!("<p>{}</p>", html_escaped(SECRET)),
         ];
         for echo in echoes {
-            let body = serde_json::json!({ "code": 10014, "msg": echo }).to_string();
+            let body = format!(r#"{{"code":10014,"msg":{}}}"#, json::quote(&echo));
             let e = tenant(400, &body).unwrap_err();
             let shown = format!("{e:?} {e}");
             for form in ["Canary/Secret", "Canary%2FSecret", "Canary\\/Secret"] {
@@ -417,9 +440,7 @@ mod tests {
 
     #[test]
     fn a_token_holding_the_secret_is_refused() {
-        let body =
-            serde_json::json!({ "code": 0, "tenant_access_token": "Canary-Token", "expire": 60 })
-                .to_string();
+        let body = r#"{"code":0,"tenant_access_token":"Canary-Token","expire":60}"#;
         let e = parse(200, body.as_bytes(), TokenType::Tenant, "Canary").unwrap_err();
         assert_eq!(e.code, ErrorCode::BadResponse);
         assert!(!e.message.contains("Canary"));
@@ -446,7 +467,10 @@ mod tests {
 
     #[test]
     fn success_msg_is_redacted_too() {
-        let body = serde_json::json!({ "code": 0, "msg": SECRET, "tenant_access_token": "t", "expire": 60 }).to_string();
+        let body = format!(
+            r#"{{"code":0,"msg":{},"tenant_access_token":"t","expire":60}}"#,
+            json::quote(SECRET)
+        );
         assert_eq!(tenant(200, &body).unwrap().msg, REDACTED);
     }
 }
