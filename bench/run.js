@@ -217,12 +217,14 @@ async function main() {
     const base = coldStart(['-e', '0']);
     const requireOnly = coldStart(['-e', `require(${entry})`]);
     const firstToken = coldStart(['-e', `require(${entry}).getToken({ appId: ${JSON.stringify(DEMO_APP.appId)}, appSecret: ${JSON.stringify(DEMO_APP.appSecret)}, domain: ${JSON.stringify(standIn.url)} }).then(() => {}, (e) => { console.error(e.code); process.exit(1); })`]);
+    const firstFetch = coldStart(['-e', `fetch(${JSON.stringify(`${standIn.url}${TOKEN_PATH}`)}, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }).then((r) => r.json())`]);
     const requireAxios = coldStart(['-e', "require('axios')"]);
     const requireSdk = coldStart(['-e', "require('@larksuiteoapi/node-sdk')"]);
     table('Cold start (median wall time of a fresh process)', ['process', 'ms', 'over node -e 0'], [
       ['node -e 0', fmt(base), '-'],
       [`require('${PKG.name}')`, fmt(requireOnly), `+${fmt(requireOnly - base)} ms`],
       ['require + first getToken (compile, instantiate, call)', fmt(firstToken), `+${fmt(firstToken - base)} ms`],
+      ['first bare fetch of the same endpoint (loads undici)', fmt(firstFetch), `+${fmt(firstFetch - base)} ms`],
       ["require('axios')", fmt(requireAxios), `+${fmt(requireAxios - base)} ms`],
       ["require('@larksuiteoapi/node-sdk')", fmt(requireSdk), `+${fmt(requireSdk - base)} ms`],
     ]);

@@ -8,6 +8,7 @@ use crate::request::{TokenRequest, CONTENT_TYPE};
 use crate::response::{self, MAX_BODY_BYTES};
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect, Uint8Array};
 use std::rc::Rc;
+use wasm_bindgen::intern;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -27,6 +28,9 @@ extern "C" {
     fn aborted(this: &AbortSignal) -> bool;
     #[wasm_bindgen(method, js_name = addEventListener)]
     fn add_event_listener(this: &AbortSignal, kind: &str, listener: &Function);
+
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn reflect_set(target: &JsValue, key: &JsValue, value: &JsValue) -> bool;
 
     type MessageChannel;
     #[wasm_bindgen(catch, constructor)]
@@ -463,8 +467,7 @@ fn read_input(js: &JsValue, field: &'static str) -> Result<Input, TokenError> {
 
 /// Getters and proxies can throw; that is bad input, not a crash.
 fn read_field(js: &JsValue, field: &'static str) -> Result<JsValue, TokenError> {
-    Reflect::get(js, &JsValue::from_str(field))
-        .map_err(|_| TokenError::invalid(field, "could not be read"))
+    Reflect::get(js, &property(field)).map_err(|_| TokenError::invalid(field, "could not be read"))
 }
 
 fn read_fetch(js: &JsValue) -> Result<Option<Function>, TokenError> {
@@ -531,7 +534,7 @@ fn to_js_result(outcome: &Outcome, params: &Params) -> JsValue {
     result.into()
 }
 
-fn object_with(fields: &[(&str, JsValue)]) -> Object {
+fn object_with(fields: &[(&'static str, JsValue)]) -> Object {
     let object = Object::new();
     for (key, value) in fields {
         set(&object, key, value);
@@ -561,26 +564,33 @@ fn to_js_error(e: &TokenError) -> JsValue {
     error.into()
 }
 
-fn get(target: &JsValue, key: &str) -> JsValue {
+/// Property names are interned: decoding each one from wasm memory on every call was most of
+/// the cost of a cached getToken.
+fn property(name: &'static str) -> JsValue {
+    JsValue::from_str(intern(name))
+}
+
+fn get(target: &JsValue, key: &'static str) -> JsValue {
     if !target.is_object() && !target.is_function() {
         return JsValue::UNDEFINED;
     }
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    Reflect::get(target, &property(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn set(target: &JsValue, key: &str, value: &JsValue) {
-    // Only fails on frozen or proxied objects, and these are all fresh plain objects.
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+/// Sets a property of an object made here: these are fresh plain objects, so the set cannot
+/// throw, and the call skips the exception handling a `catch` binding costs.
+fn set(target: &JsValue, key: &'static str, value: &JsValue) {
+    reflect_set(target, &property(key), value);
 }
 
-fn method(target: &JsValue, key: &str) -> Option<Function> {
+fn method(target: &JsValue, key: &'static str) -> Option<Function> {
     get(target, key).dyn_into::<Function>().ok()
 }
 
-fn header(response: &JsValue, name: &str) -> Option<String> {
+fn header(response: &JsValue, name: &'static str) -> Option<String> {
     let headers = get(response, "headers");
     method(&headers, "get")?
-        .call1(&headers, &JsValue::from_str(name))
+        .call1(&headers, &property(name))
         .ok()?
         .as_string()
 }
