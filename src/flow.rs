@@ -275,6 +275,51 @@ mod tests {
         }
     }
 
+    /// Concurrent callers, each with its own params, held at the gate of a gated fake transport.
+    struct Crowd {
+        fake: Rc<Fake>,
+        state: Rc<TokenState>,
+        pool: LocalPool,
+        results: Rc<RefCell<Vec<Result<Outcome, TokenError>>>>,
+    }
+
+    impl Crowd {
+        fn gathered(count: usize, params_for: impl Fn(usize) -> Params) -> Self {
+            let fake = Rc::new(Fake::default());
+            fake.gated.set(true);
+            let state = Rc::new(TokenState::default());
+            let mut pool = LocalPool::new();
+            let results = Rc::new(RefCell::new(Vec::new()));
+            for n in 0..count {
+                let (fake, state, results) =
+                    (Rc::clone(&fake), Rc::clone(&state), Rc::clone(&results));
+                let p = params_for(n);
+                pool.spawner()
+                    .spawn_local(async move {
+                        let outcome = get_token(&*fake, &state, &p).await;
+                        results.borrow_mut().push(outcome);
+                    })
+                    .unwrap();
+            }
+            pool.run_until_stalled();
+            Self {
+                fake,
+                state,
+                pool,
+                results,
+            }
+        }
+
+        /// Opens the gates, runs every caller to the end, and hands back their outcomes.
+        fn released(mut self) -> (Vec<Result<Outcome, TokenError>>, Rc<TokenState>) {
+            for gate in self.fake.gates.borrow_mut().drain(..) {
+                gate.send(()).unwrap();
+            }
+            self.pool.run();
+            (self.results.take(), self.state)
+        }
+    }
+
     fn params(extra: impl FnOnce(&mut RawParams)) -> Params {
         let text = |s: &str| Some(Input::Text(s.to_owned()));
         let mut raw = RawParams {
@@ -353,29 +398,11 @@ mod tests {
 
     #[test]
     fn concurrent_cold_calls_send_one_request_and_share_its_outcome() {
-        let fake = Rc::new(Fake::default());
-        fake.gated.set(true);
-        let state = Rc::new(TokenState::default());
-        let mut pool = LocalPool::new();
-        let results = Rc::new(RefCell::new(Vec::new()));
-        for _ in 0..1000 {
-            let (fake, state, results) = (Rc::clone(&fake), Rc::clone(&state), Rc::clone(&results));
-            pool.spawner()
-                .spawn_local(async move {
-                    let outcome = get_token(&*fake, &state, &params(|_| {})).await;
-                    results.borrow_mut().push(outcome);
-                })
-                .unwrap();
-        }
-        pool.run_until_stalled();
-        assert_eq!(fake.requests(), 1);
-        assert_eq!(state.flights.in_flight(), 1);
-        fake.token("t-shared", HOUR_S);
-        for gate in fake.gates.borrow_mut().drain(..) {
-            gate.send(()).unwrap();
-        }
-        pool.run();
-        let results = results.borrow();
+        let crowd = Crowd::gathered(1000, |_| params(|_| {}));
+        assert_eq!(crowd.fake.requests(), 1);
+        assert_eq!(crowd.state.flights.in_flight(), 1);
+        crowd.fake.token("t-shared", HOUR_S);
+        let (results, state) = crowd.released();
         assert_eq!(results.len(), 1000);
         assert!(results
             .iter()
@@ -385,29 +412,14 @@ mod tests {
 
     #[test]
     fn concurrent_callers_share_an_error_too_and_the_next_call_tries_again() {
-        let fake = Rc::new(Fake::default());
-        fake.gated.set(true);
-        let state = Rc::new(TokenState::default());
-        let mut pool = LocalPool::new();
-        let results = Rc::new(RefCell::new(Vec::new()));
-        for _ in 0..10 {
-            let (fake, state, results) = (Rc::clone(&fake), Rc::clone(&state), Rc::clone(&results));
-            pool.spawner()
-                .spawn_local(async move {
-                    let outcome = get_token(&*fake, &state, &params(|_| {})).await;
-                    results.borrow_mut().push(outcome);
-                })
-                .unwrap();
-        }
-        pool.run_until_stalled();
-        fake.answer(200, r#"{"code":10014,"msg":"app secret invalid"}"#);
-        for gate in fake.gates.borrow_mut().drain(..) {
-            gate.send(()).unwrap();
-        }
-        pool.run();
+        let crowd = Crowd::gathered(10, |_| params(|_| {}));
+        crowd
+            .fake
+            .answer(200, r#"{"code":10014,"msg":"app secret invalid"}"#);
+        let fake = Rc::clone(&crowd.fake);
+        let (results, state) = crowd.released();
         assert_eq!(fake.requests(), 1);
         assert!(results
-            .borrow()
             .iter()
             .all(|r| r.as_ref().unwrap_err().code == ErrorCode::AuthFailed));
         fake.gated.set(false);
@@ -422,21 +434,10 @@ mod tests {
 
     #[test]
     fn different_apps_do_not_share_flights() {
-        let fake = Rc::new(Fake::default());
-        fake.gated.set(true);
-        let state = Rc::new(TokenState::default());
-        let mut pool = LocalPool::new();
-        for n in 0..100 {
-            let (fake, state) = (Rc::clone(&fake), Rc::clone(&state));
-            pool.spawner()
-                .spawn_local(async move {
-                    let p = params(|raw| raw.app_id = Some(Input::Text(format!("cli_app_{n}"))));
-                    let _ = get_token(&*fake, &state, &p).await;
-                })
-                .unwrap();
-        }
-        pool.run_until_stalled();
-        assert_eq!(fake.requests(), 100);
+        let crowd = Crowd::gathered(100, |n| {
+            params(|raw| raw.app_id = Some(Input::Text(format!("cli_app_{n}"))))
+        });
+        assert_eq!(crowd.fake.requests(), 100);
     }
 
     #[test]

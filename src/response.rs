@@ -56,6 +56,18 @@ fn lark_body(body: &[u8]) -> Result<LarkBody, &'static str> {
     })
 }
 
+/// Lark's envelope, or the error for a body that is none: on a non-2xx status an HTTP error (the
+/// body was not Lark's), on a 2xx one a bad response.
+fn envelope(status: u16, body: &[u8]) -> Result<LarkBody, TokenError> {
+    lark_body(body).map_err(|problem| {
+        if (200..=299).contains(&status) {
+            TokenError::bad_response(problem, Some(status))
+        } else {
+            TokenError::http(status)
+        }
+    })
+}
+
 fn text_field(
     fields: &mut HashMap<String, Value>,
     name: &str,
@@ -98,11 +110,7 @@ pub fn parse(
     secret: &str,
 ) -> Result<Token, TokenError> {
     let success_status = (200..=299).contains(&status);
-    let body = match lark_body(body) {
-        Ok(body) => body,
-        Err(_) if !success_status => return Err(TokenError::http(status)),
-        Err(problem) => return Err(TokenError::bad_response(problem, Some(status))),
-    };
+    let body = envelope(status, body)?;
     let msg = redact(body.msg.unwrap_or_default(), secret);
     if body.code != 0 {
         return Err(TokenError::lark(body.code, msg, status));
@@ -143,11 +151,7 @@ pub fn parse(
 /// An answer that carries no token, only Lark's `code` and `msg` (the app_ticket resend).
 pub fn parse_ack(status: u16, body: &[u8], secret: &str) -> Result<(i64, String), TokenError> {
     let success_status = (200..=299).contains(&status);
-    let ack = match lark_body(body) {
-        Ok(ack) => ack,
-        Err(_) if !success_status => return Err(TokenError::http(status)),
-        Err(problem) => return Err(TokenError::bad_response(problem, Some(status))),
-    };
+    let ack = envelope(status, body)?;
     let msg = redact(ack.msg.unwrap_or_default(), secret);
     match (ack.code, success_status) {
         (0, true) => Ok((0, msg)),
