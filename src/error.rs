@@ -403,7 +403,7 @@ mod tests {
                     ..Default::default()
                 },
                 ErrorCode::NetworkError,
-                "leaked [redacted] here",
+                "leaked *** here",
             ),
             (
                 FetchFailure::default(),

@@ -10,7 +10,6 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// Lark's tokens live at most 2 hours; a day leaves room for private deployments.
 pub const MAX_EXPIRE_SECONDS: i64 = 86_400;
 const MAX_TOKEN_CHARS: usize = 4096;
-const REDACTED: &str = "[redacted]";
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Token {
@@ -160,7 +159,8 @@ pub fn parse_ack(status: u16, body: &[u8], secret: &str) -> Result<(i64, String)
     }
 }
 
-/// Replaces the secret, as sent and in the forms an echoing server may have escaped it into.
+/// Replaces the secret, as sent and in the forms an echoing server may have escaped it into, with
+/// `***` (or a run of another character when the secret holds a `*`).
 pub fn redact(text: String, secret: &str) -> String {
     if secret.is_empty() {
         return text;
@@ -175,13 +175,31 @@ pub fn redact(text: String, secret: &str) -> String {
     // Longest first, so that an escaped form is replaced whole before the raw form inside it.
     forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
     forms.dedup();
-    forms.iter().fold(text, |text, form| {
-        if text.contains(form.as_str()) {
-            text.replace(form.as_str(), REDACTED)
-        } else {
-            text
+    // The marker is made of a character no form contains, so that it can never, together with the
+    // text around it, spell the secret again (as "[redacted]" would for a secret such as "act").
+    let free = "*#~^|!"
+        .chars()
+        .chain('!'..='~')
+        .find(|c| !forms.iter().any(|form| form.contains(*c)));
+    let mut text = text;
+    match free {
+        Some(c) => {
+            let marker = String::from(c).repeat(3);
+            for form in &forms {
+                if text.contains(form.as_str()) {
+                    text = text.replace(form.as_str(), &marker);
+                }
+            }
         }
-    })
+        // A secret holding every visible character: remove it until no form is left, since a
+        // removal can join two pieces into a new occurrence.
+        None => {
+            while let Some(form) = forms.iter().find(|form| text.contains(form.as_str())) {
+                text = text.replace(form.as_str(), "");
+            }
+        }
+    }
+    text
 }
 
 fn json_escaped(text: &str, escape_slash: bool) -> String {
@@ -438,8 +456,17 @@ mod tests {
             for form in ["Canary/Secret", "Canary%2FSecret", "Canary\\/Secret"] {
                 assert!(!shown.contains(form), "{shown}");
             }
-            assert!(shown.contains(REDACTED), "{shown}");
+            assert!(shown.contains("***"), "{shown}");
         }
+    }
+
+    #[test]
+    fn the_marker_never_spells_the_secret() {
+        assert_eq!(redact("act".into(), "act"), "***");
+        assert_eq!(redact("]zz".into(), "]z"), "***z");
+        assert_eq!(redact("a*b".into(), "a*b"), "###");
+        let every: String = ('!'..='~').collect();
+        assert_eq!(redact(format!("x{every}y"), &every), "xy");
     }
 
     #[test]
@@ -475,6 +502,6 @@ mod tests {
             r#"{{"code":0,"msg":{},"tenant_access_token":"t","expire":60}}"#,
             json::quote(SECRET)
         );
-        assert_eq!(tenant(200, &body).unwrap().msg, REDACTED);
+        assert_eq!(tenant(200, &body).unwrap().msg, "***");
     }
 }
