@@ -538,6 +538,8 @@ mod tests {
             ("http://localhost:3000/", "http://localhost:3000"),
             ("http://[::1]:9000", "http://[::1]:9000"),
             ("https://[2001:db8::1]", "https://[2001:db8::1]"),
+            // Found by fuzzing: an `@` after the host is part of the path, not user info.
+            ("http://[::1]/:uup/@}p:/u", "http://[::1]/:uup/@}p:/u"),
         ] {
             assert_eq!(base_url(domain).as_deref(), Ok(want), "{domain}");
         }

@@ -28,6 +28,8 @@ extern "C" {
     fn aborted(this: &AbortSignal) -> bool;
     #[wasm_bindgen(method, js_name = addEventListener)]
     fn add_event_listener(this: &AbortSignal, kind: &str, listener: &Function);
+    #[wasm_bindgen(method, js_name = removeEventListener)]
+    fn remove_event_listener(this: &AbortSignal, kind: &str, listener: &Function);
 
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn reflect_set(target: &JsValue, key: &JsValue, value: &JsValue) -> bool;
@@ -203,6 +205,17 @@ pub fn clear_token_cache() {
     STATE.with(|state| state.cache.borrow_mut().clear());
 }
 
+/// Bytes of this instance's WebAssembly memory: a diagnostic for checking that it stays bounded.
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length()
+        .into()
+}
+
 /// Asks Lark to push a store app's app_ticket again (it arrives as an `app_ticket` event).
 ///
 /// Takes `{ appId, appSecret, domain?, timeoutMs?, maxAttempts?, deadlineMs?, fetch? }`.
@@ -263,11 +276,17 @@ impl Platform for JsPlatform<'_> {
         // The global fetch's socket holds the event loop open by itself; a custom fetch may not.
         let _alive = self.fetch.as_ref().map(|_| KeepAlive::new());
         let signal = timer_signal(timeout_ms, &self.params.base_url)?;
+        let mut on_abort = JsValue::UNDEFINED.unchecked_into::<Function>();
+        let deadline = Promise::new(&mut |resolve, _| {
+            signal.add_event_listener("abort", &resolve);
+            on_abort = resolve;
+        });
         let call = Call {
             params: self.params,
             timeout_ms,
-            deadline: Promise::new(&mut |resolve, _| signal.add_event_listener("abort", &resolve)),
             signal,
+            deadline,
+            on_abort,
         };
         let init = request_init(request, &call.signal);
         let sent = match &self.fetch {
@@ -312,6 +331,16 @@ struct Call<'a> {
     timeout_ms: u32,
     signal: AbortSignal,
     deadline: Promise,
+    /// The deadline's listener on the signal.
+    on_abort: Function,
+}
+
+// Node keeps a timeout signal that has listeners alive until it fires, and with it the deadline
+// and everything raced against it, the response included: a finished call lets go of it.
+impl Drop for Call<'_> {
+    fn drop(&mut self) {
+        self.signal.remove_event_listener("abort", &self.on_abort);
+    }
 }
 
 impl Call<'_> {

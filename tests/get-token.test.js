@@ -165,28 +165,50 @@ test('99991400: rate limited', async () => {
   }
 });
 
-test('faults from the server each give their own error, and the instance goes on', async () => {
-  /** @type {Array<[import('./lark-stand-in').Fault, string, number | undefined, Record<string, unknown>?]>} */
+test('faults from the server each give their own error in bounded time, retried only where safe', async () => {
+  /**
+   * Each fault meets both of two allowed attempts: `attempts` says whether it was retried.
+   * @type {Array<[import('./lark-stand-in').Fault, string, number | undefined, number, Record<string, unknown>?]>}
+   */
   const cases = [
-    ['html500', 'HTTP_ERROR', 500],
-    ['invalid-json', 'BAD_RESPONSE', 200],
-    ['missing-fields', 'BAD_RESPONSE', 200],
-    ['redirect', 'HTTP_ERROR', 302],
-    ['oversized', 'BAD_RESPONSE', 200],
-    ['http429', 'RATE_LIMITED', 429],
-    ['reset', 'NETWORK_ERROR', undefined],
-    ['slow', 'TIMEOUT', undefined, { timeoutMs: 300 }],
-    ['drip', 'TIMEOUT', undefined, { timeoutMs: 400 }],
+    ['html500', 'HTTP_ERROR', 500, 2],
+    ['http503', 'HTTP_ERROR', 503, 2],
+    ['http429', 'RATE_LIMITED', 429, 2],
+    ['reset', 'NETWORK_ERROR', undefined, 2],
+    ['slow', 'TIMEOUT', undefined, 2, { timeoutMs: 300 }],
+    ['drip', 'TIMEOUT', undefined, 2, { timeoutMs: 300 }],
+    ['invalid-json', 'BAD_RESPONSE', 200, 1],
+    ['missing-fields', 'BAD_RESPONSE', 200, 1],
+    ['code-string', 'BAD_RESPONSE', 200, 1],
+    ['expire-negative', 'BAD_RESPONSE', 200, 1],
+    ['expire-zero', 'BAD_RESPONSE', 200, 1],
+    ['expire-huge', 'BAD_RESPONSE', 200, 1],
+    ['empty-token', 'BAD_RESPONSE', 200, 1],
+    ['oversized', 'BAD_RESPONSE', 200, 1],
+    ['endless', 'BAD_RESPONSE', 200, 1],
+    ['redirect301', 'HTTP_ERROR', 301, 1],
+    ['redirect', 'HTTP_ERROR', 302, 1],
+    ['redirect307', 'HTTP_ERROR', 307, 1],
+    ['redirect308', 'HTTP_ERROR', 308, 1],
+    ['echo-body', 'AUTH_FAILED', 400, 1],
   ];
-  for (const [fault, code, status, extra] of cases) {
+  for (const [fault, code, status, attempts, extra] of cases) {
+    lark.inject(fault);
     lark.inject(fault);
     const started = Date.now();
-    const error = await expectError(fault, params(extra));
+    const error = await expectError(fault, params({ maxAttempts: 2, ...extra }));
+    lark.clearFaults();
     assert.equal(error.code, code, `${fault}: ${error.message}`);
     assert.equal(error.httpStatus, status, fault);
-    assert.ok(Date.now() - started < 1500, `${fault} answered in bounded time`);
+    assert.equal(error.attempts, attempts, `${fault} attempts`);
+    assert.ok(Date.now() - started < 5000, `${fault} answered in bounded time`);
     await expectStillWorking();
   }
+});
+
+test('a JSON answer under the wrong Content-Type is read all the same (a deliberate acceptance)', async () => {
+  lark.inject('wrong-content-type');
+  assert.equal((await getToken(params())).access_token, 't-plain-text');
 });
 
 test('a redirect is not followed: its target never hears of the request', async () => {
@@ -282,13 +304,61 @@ test('bad params are INVALID_PARAMS naming the field, and the instance goes on',
       },
       'appId',
     ],
+    [new Proxy({}, { get: () => { throw new Error('trap'); } }), 'appId'],
+    [{ appId: '\t\n ', appSecret: 's' }, 'appId'],
+    [{ appId: 'cli_\u0007bell', appSecret: 's' }, 'appId'],
+    [{ appId: 'cli_ứng_dụng', appSecret: 's' }, 'appId'],
+    [{ appId: '😀', appSecret: 's' }, 'appId'],
+    [{ appId: true, appSecret: 's' }, 'appId'],
+    [{ appId: ['cli_x'], appSecret: 's' }, 'appId'],
+    [{ appId: Symbol('cli_x'), appSecret: 's' }, 'appId'],
+    [{ appId: 10n, appSecret: 's' }, 'appId'],
+    [{ appId: null, appSecret: 's' }, 'appId'],
+    [{ appId: 'cli_x', appSecret: '   ' }, 'appSecret'],
+    [{ appId: 'cli_x', appSecret: 'x'.repeat(257) }, 'appSecret'],
+    [{ appId: 'cli_x', appSecret: 'sec ret' }, 'appSecret'],
+    [{ appId: 'cli_x', appSecret: 's', tokenType: 'TENANT_ACCESS_TOKEN' }, 'tokenType'],
+    [{ appId: 'cli_x', appSecret: 's', tokenType: '' }, 'tokenType'],
+    [{ appId: 'cli_x', appSecret: 's', tokenType: 1 }, 'tokenType'],
+    [{ appId: 'cli_x', appSecret: 's', domain: 'ftp://open.larksuite.com' }, 'domain'],
+    [{ appId: 'cli_x', appSecret: 's', domain: 'https://open.larksuite.com#frag' }, 'domain'],
+    [{ appId: 'cli_x', appSecret: 's', domain: 'https://open.larksuite.com?x=1' }, 'domain'],
+    [{ appId: 'cli_x', appSecret: 's', domain: 'not a url' }, 'domain'],
+    [{ appId: 'cli_x', appSecret: 's', domain: 'http://10.0.0.1' }, 'domain'],
+    [{ appId: 'cli_x', appSecret: 's', domain: 'https://exa mple.com' }, 'domain'],
+    [{ appId: 'cli_x', appSecret: 's', domain: '' }, 'domain'],
+    [{ appId: 'cli_x', appSecret: 's', domain: 'javascript:alert(1)' }, 'domain'],
+    [{ appId: 'cli_x', appSecret: 's', domain: `https://${'a'.repeat(5000)}.com` }, 'domain'],
+    [{ appId: 'cli_x', appSecret: 's', timeoutMs: -1 }, 'timeoutMs'],
+    [{ appId: 'cli_x', appSecret: 's', timeoutMs: Infinity }, 'timeoutMs'],
+    [{ appId: 'cli_x', appSecret: 's', timeoutMs: -Infinity }, 'timeoutMs'],
+    [{ appId: 'cli_x', appSecret: 's', timeoutMs: 1e12 }, 'timeoutMs'],
+    [{ appId: 'cli_x', appSecret: 's', timeoutMs: 1.5 }, 'timeoutMs'],
+    [{ appId: 'cli_x', appSecret: 's', deadlineMs: Number.NaN }, 'deadlineMs'],
+    [{ appId: 'cli_x', appSecret: 's', deadlineMs: 600_001 }, 'deadlineMs'],
+    [{ appId: 'cli_x', appSecret: 's', maxAttempts: 2.5 }, 'maxAttempts'],
+    [{ appId: 'cli_x', appSecret: 's', fetch: {} }, 'fetch'],
+    [{ appId: 'cli_x', appSecret: 's', fetch: 42 }, 'fetch'],
+    [{ appId: 'cli_x', appSecret: 's', cache: 1 }, 'cache'],
   ];
+  assert.ok(cases.length >= 40);
   for (const [p, field] of cases) {
     const error = await expectError(`invalid ${field}`, p);
     assert.equal(error.code, 'INVALID_PARAMS', `${field}: ${error.message}`);
     assert.equal(error.field, field, error.message);
     assert.ok(error.message.startsWith(field), error.message);
     await expectStillWorking();
+  }
+});
+
+test('deliberate acceptances: unknown extra fields, null for an optional field, any case of lark and feishu', async () => {
+  const token = await getToken(params({ unknownField: { nested: true }, tokenType: null, timeoutMs: null, cache: null }));
+  assert.match(token.access_token, /^t-/);
+  for (const domain of ['LARK', 'Feishu']) {
+    /** @type {string[]} */
+    const urls = [];
+    await getToken(params({ domain, fetch: (/** @type {string} */ url, /** @type {any} */ init) => (urls.push(url), fetch(url.replace(/^https:\/\/open\.(larksuite\.com|feishu\.cn)/, lark.url), init)) }));
+    assert.match(urls[0], /^https:\/\/open\.(larksuite\.com|feishu\.cn)\//);
   }
 });
 

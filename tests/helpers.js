@@ -36,8 +36,21 @@ const E2E_SECRETS = {
   ],
 };
 
-/** Every canary in the suite, the one in tests/wasm.rs included, for scripts/scan-secrets.js. */
-const CANARIES = [...Object.values(SECRETS), 'WasmCanarySecret-3e1f0a9b', ...E2E_SECRETS.all()];
+/**
+ * Every secret the suite uses, for scripts/scan-secrets.js: these, the end-to-end ones, the Rust
+ * tests' and the demo app's (the browser test runs the demo).
+ */
+const CANARIES = [
+  ...Object.values(SECRETS),
+  ...E2E_SECRETS.all(),
+  'WasmCanarySecret-3e1f0a9b',
+  'FlowSecret-1',
+  'RobustCanary-5e7d',
+  's3cr3t-Value-0123456789abcdefABCD',
+  'TopSecret99',
+  'LoadCanary-secret',
+  require('./lark-stand-in').DEMO_APP.appSecret,
+];
 
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 

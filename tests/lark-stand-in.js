@@ -33,8 +33,10 @@ const DEMO_RECORDS = [
 const DEMO_APP = { appId: 'cli_demo0000000000001', appSecret: 'demo-app-secret-for-the-stand-in' };
 
 /**
- * @typedef {'html500' | 'http503' | 'invalid-json' | 'missing-fields' | 'slow' | 'redirect' | 'oversized'
- *   | 'echo-body' | 'drip' | 'reset' | 'http429'} Fault
+ * @typedef {'html500' | 'http503' | 'invalid-json' | 'missing-fields' | 'slow' | 'redirect' | 'redirect301'
+ *   | 'redirect307' | 'redirect308' | 'oversized' | 'endless' | 'echo-body' | 'drip' | 'reset' | 'http429'
+ *   | 'code-string' | 'expire-negative' | 'expire-zero' | 'expire-huge' | 'empty-token'
+ *   | 'wrong-content-type'} Fault
  * @typedef {{ method: string, path: string, contentType: string | undefined, body: any }} SeenRequest
  */
 
@@ -126,7 +128,11 @@ async function startStandIn(options = {}) {
       const count = Math.min(1000, Number(new URL(req.url ?? '', 'http://x').searchParams.get('count')) || 0);
       return send(res, 200, Array.from({ length: count }, (_, n) => ({ n })));
     }
-    if (req.method !== 'POST') return send(res, path.startsWith('/open-apis/auth/') ? 405 : 404, { code: 404, msg: 'not found' });
+    if (req.method !== 'POST') {
+      return path.startsWith('/open-apis/auth/')
+        ? send(res, 405, { code: 405, msg: 'method not allowed' })
+        : send(res, 404, { code: 404, msg: 'not found' });
+    }
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '') || typeof body !== 'object' || !body) {
       return send(res, 400, { code: 10003, msg: 'invalid param' });
     }
@@ -223,8 +229,37 @@ async function startStandIn(options = {}) {
       case 'slow':
         return void setTimeout(() => send(res, 200, { code: 0, msg: 'ok', tenant_access_token: 't-late', expire: 7200 }), 1500);
       case 'redirect':
-        res.writeHead(302, { Location: 'http://127.0.0.1:9/elsewhere' });
+      case 'redirect301':
+      case 'redirect307':
+      case 'redirect308':
+        res.writeHead(Number(fault.slice(8)) || 302, { Location: 'http://127.0.0.1:9/elsewhere' });
         return res.end();
+      case 'endless': {
+        // Chunked, with no Content-Length: only the client's cap ends it.
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        const chunk = `{"pad":"${'x'.repeat(64 * 1024)}`;
+        const pump = () => {
+          while (res.write(chunk));
+          res.once('drain', pump);
+        };
+        res.on('close', () => res.removeAllListeners('drain'));
+        return pump();
+      }
+      case 'code-string':
+        return send(res, 200, { code: '0', msg: 'ok', tenant_access_token: 't-x', expire: 7200 });
+      case 'expire-negative':
+        return send(res, 200, { code: 0, msg: 'ok', tenant_access_token: 't-x', expire: -5 });
+      case 'expire-zero':
+        return send(res, 200, { code: 0, msg: 'ok', tenant_access_token: 't-x', expire: 0 });
+      case 'expire-huge':
+        return send(res, 200, { code: 0, msg: 'ok', tenant_access_token: 't-x', expire: 1e12 });
+      case 'empty-token':
+        return send(res, 200, { code: 0, msg: 'ok', tenant_access_token: '', expire: 7200 });
+      case 'wrong-content-type': {
+        const text = JSON.stringify({ code: 0, msg: 'ok', tenant_access_token: 't-plain-text', expire: 7200 });
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        return res.end(text);
+      }
       case 'oversized':
         res.writeHead(200, { 'Content-Type': 'application/json' });
         return res.end(`{"code":0,"msg":"${'x'.repeat(2 * 1024 * 1024)}"}`);
@@ -261,6 +296,10 @@ async function startStandIn(options = {}) {
     /** Makes the next request meet this fault instead of a normal answer. */
     inject(/** @type {Fault} */ fault) {
       faults.push(fault);
+    },
+    /** Forgets faults that no request met. */
+    clearFaults() {
+      faults.length = 0;
     },
     /** Moves the stand-in's clock, and so the lifetime of the tokens it has issued. */
     /** The newest app_ticket Lark pushed to a store app. */
