@@ -191,7 +191,8 @@ impl TokenError {
         Self::network(&params.base_url, &detail)
     }
 
-    /// `detail` must be a system error code such as ECONNREFUSED, never a free-form message.
+    /// `detail` must be text this crate vouches for (a system error code such as ECONNREFUSED, or
+    /// what `fetch_failed` let through), never a fetch error's own message.
     pub fn network(host: &str, detail: &str) -> Self {
         Self::new(
             ErrorCode::NetworkError,

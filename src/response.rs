@@ -16,7 +16,6 @@ pub struct Token {
     pub access_token: String,
     /// Remaining lifetime in seconds, as Lark's `expire` said.
     pub expires_in: u32,
-    pub code: i64,
     pub msg: String,
 }
 
@@ -142,7 +141,6 @@ pub fn parse(
     Ok(Token {
         access_token: token,
         expires_in,
-        code: 0,
         msg,
     })
 }
@@ -263,7 +261,6 @@ mod tests {
             Token {
                 access_token: "t-abc".into(),
                 expires_in: 7140,
-                code: 0,
                 msg: "ok".into()
             }
         );
