@@ -167,10 +167,11 @@ impl TokenError {
 
     /// What a rejected fetch says, reduced to the parts that cannot quote the request (and so the
     /// secret): a system error code, a short plain cause, or the error's class name.
-    pub fn fetch_failed(failure: FetchFailure, params: &Params) -> Self {
+    /// `timeout_ms` is the attempt's, which the overall deadline may have cut below the params'.
+    pub fn fetch_failed(failure: FetchFailure, params: &Params, timeout_ms: u32) -> Self {
         let name = failure.name.unwrap_or_default();
         if name == "TimeoutError" || name == "AbortError" {
-            return Self::timeout(params.timeout_ms);
+            return Self::timeout(timeout_ms);
         }
         let is_code = |s: &String| {
             (1..=40).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -417,7 +418,7 @@ mod tests {
                     ..Default::default()
                 },
                 ErrorCode::Timeout,
-                "1234 ms",
+                "777 ms",
             ),
             (
                 FetchFailure {
@@ -425,12 +426,12 @@ mod tests {
                     ..Default::default()
                 },
                 ErrorCode::Timeout,
-                "1234 ms",
+                "777 ms",
             ),
         ];
         for (failure, code, words) in cases {
             let shown = format!("{failure:?}");
-            let e = TokenError::fetch_failed(failure, &params("TopSecret99"));
+            let e = TokenError::fetch_failed(failure, &params("TopSecret99"), 777);
             assert_eq!(e.code, code, "{shown}");
             assert!(e.message.contains(words), "{shown}: {}", e.message);
             assert!(!e.message.contains("TopSecret99"));

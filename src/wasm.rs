@@ -1,7 +1,7 @@
 //! The JS face of the crate: reads params off a JS object, calls fetch, and turns the outcome into a
 //! result object or a `LarkbaseTokenError`. Every decision is made by the plain-Rust modules.
 
-use crate::error::{ErrorCode, FetchFailure, TokenError};
+use crate::error::{FetchFailure, TokenError};
 use crate::flow::{self, HttpAnswer, Outcome, Platform, TokenState};
 use crate::params::{self, Input, Params, RawParams, MAX_INPUT_CHARS};
 use crate::request::{TokenRequest, CONTENT_TYPE};
@@ -362,11 +362,7 @@ impl Call<'_> {
             cause_code: text(&cause, "code"),
             cause_message: text(&cause, "message"),
         };
-        let mut error = TokenError::fetch_failed(failure, self.params);
-        if error.code == ErrorCode::Timeout {
-            error = TokenError::timeout(self.timeout_ms);
-        }
-        error
+        TokenError::fetch_failed(failure, self.params, self.timeout_ms)
     }
 
     async fn read_answer(&self, response: &JsValue) -> Result<HttpAnswer, TokenError> {
