@@ -147,16 +147,19 @@ async function executeWorkflow(n8n, userFolder, workflowId) {
   const lines = result.stdout.split('\n');
   const start = lines.indexOf('{');
   const end = lines.indexOf('}', start);
+  const found = start >= 0 && end > start;
   /** @type {any} */
   let run;
-  if (start >= 0 && end > start) {
+  if (found) {
     try {
       run = JSON.parse(lines.slice(start, end + 1).join('\n'));
     } catch {
       run = undefined;
     }
   }
-  return { ...result, run };
+  /** What n8n printed besides the execution: its log lines. */
+  const logLines = found ? [...lines.slice(0, start), ...lines.slice(end + 1)] : lines;
+  return { ...result, run, logLines };
 }
 
 /**

@@ -40,15 +40,11 @@ for (const { line, version } of h.N8N_LINES) {
      */
     async function execute(id) {
       const result = await h.executeWorkflow(n8n, userFolder, id);
-      const lines = result.stdout.split('\n');
-      const start = lines.indexOf('{');
-      const end = lines.indexOf('}', start);
-      const outside = start >= 0 && end > start ? [...lines.slice(0, start), ...lines.slice(end + 1)] : lines;
       const run = structuredClone(result.run);
       for (const entry of run?.data?.executionData?.nodeExecutionStack ?? []) {
         if (entry.node) entry.node.parameters = "(n8n's copy of the workflow's node parameters)";
       }
-      printed.push(outside.join('\n'), JSON.stringify(run, null, 1), result.stderr);
+      printed.push(result.logLines.join('\n'), JSON.stringify(run, null, 1), result.stderr);
       return result;
     }
 
