@@ -18,6 +18,7 @@
     )
 )]
 
+pub mod base;
 pub mod cache;
 pub mod error;
 pub mod flight;
