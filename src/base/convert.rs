@@ -426,7 +426,7 @@ pub fn key_text(cell: &Value, kind: FieldType) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::base::error::BaseErrorCode;
