@@ -74,9 +74,10 @@ pub fn query_escape(text: &str) -> String {
 }
 
 /// The part of every answer read first: whether it is Lark's at all, and its code.
+/// `code` is read as a JSON number and judged whole or not by the caller.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Head {
-    pub code: i64,
+    pub code: f64,
     #[serde(default)]
     pub msg: Option<String>,
 }
@@ -291,7 +292,7 @@ mod tests {
                 .unwrap();
         assert_eq!(
             (head.code, head.msg.as_deref()),
-            (1254045, Some("FieldNameNotFound"))
+            (1254045.0, Some("FieldNameNotFound"))
         );
         let field: FieldInfo = serde_json::from_str(
             r#"{"field_id":"fld1","field_name":"Status","type":3,"is_primary":false,"ui_type":"SingleSelect",

@@ -84,6 +84,17 @@ pub enum Needs {
     Both,
 }
 
+/// Each row's item number: its own `item`, or its position.
+pub fn item_numbers(raw: &[RawRow]) -> Vec<u32> {
+    raw.iter()
+        .enumerate()
+        .map(|(position, row)| {
+            row.item
+                .unwrap_or_else(|| u32::try_from(position).unwrap_or(u32::MAX))
+        })
+        .collect()
+}
+
 /// Each raw row converted for the table's columns, or the error for its item.
 pub fn prepare(
     raw: Vec<RawRow>,
