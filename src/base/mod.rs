@@ -14,6 +14,8 @@ pub mod fields;
 pub mod flow;
 pub mod locator;
 pub mod lock;
+pub mod ops;
+pub mod params;
 pub mod plan;
 pub mod platform;
 pub mod value;
