@@ -19,6 +19,8 @@
 )]
 
 pub mod base;
+#[cfg(target_arch = "wasm32")]
+pub mod base_wasm;
 pub mod cache;
 pub mod error;
 pub mod flight;

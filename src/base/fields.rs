@@ -106,14 +106,14 @@ impl FieldType {
         }
     }
 
-    /// The type n8n's column mapper shows and checks for this column. Values that need our own
-    /// conversion (dates in several forms, persons, URLs) are offered as strings, so that n8n
-    /// passes them through and the conversion below judges them.
+    /// The input n8n's column mapper shows for this column. The node reads the mapped values
+    /// without n8n's own type checks, so that `convert` judges every value and names the column.
     fn mapper_type(self) -> &'static str {
         match self {
             Self::Number => "number",
             Self::Checkbox => "boolean",
             Self::SingleSelect => "options",
+            Self::Date => "dateTime",
             _ => "string",
         }
     }
