@@ -217,6 +217,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         let rows = plan::prepare(raw, &columns, unknown, Needs::Fields);
         let _turn = self.locks.acquire(self.table_key(table_id)).await;
         let mut results = Results::new(items, &rows);
+        results.stop_if_any_failed(self.settings);
         let creates = rows
             .into_iter()
             .enumerate()
@@ -238,6 +239,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         let rows = plan::prepare(raw, &columns, unknown, Needs::Both);
         let _turn = self.locks.acquire(self.table_key(table_id)).await;
         let mut results = Results::new(items, &rows);
+        results.stop_if_any_failed(self.settings);
         let updates = rows
             .into_iter()
             .enumerate()
@@ -263,7 +265,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         let _turn = self.locks.acquire(self.table_key(table_id)).await;
         let ids = unique_ids(&rows);
         let mut outcome: HashMap<String, Result<(), BaseError>> = HashMap::new();
-        let mut stopped = false;
+        let mut stopped = self.settings.stop_on_error && rows.iter().any(Result::is_err);
         for batch in ids.chunks(plan::MAX_WRITE_BATCH) {
             if stopped {
                 for id in batch {
@@ -359,6 +361,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                 Step::Failed { error, .. } => results.set(position, Err(error)),
             }
         }
+        results.stop_if_any_failed(self.settings);
         self.send_updates(table_id, updates, Action::Updated, &mut results)
             .await;
         self.send_creates(table_id, creates, &mut results).await;
@@ -732,6 +735,14 @@ impl Results {
     fn set(&mut self, position: usize, outcome: Result<(Action, OutRecord), BaseError>) {
         if let Some(slot) = self.slots.get_mut(position) {
             *slot = Some(outcome);
+        }
+    }
+
+    /// Without Continue On Fail, an item that cannot be sent stops the whole call before any
+    /// write, as n8n stops at a failing item: nothing is half done.
+    fn stop_if_any_failed(&mut self, settings: &Settings) {
+        if settings.stop_on_error && self.slots.iter().any(|s| matches!(s, Some(Err(_)))) {
+            self.stopped = true;
         }
     }
 

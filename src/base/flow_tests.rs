@@ -809,3 +809,41 @@ fn a_server_that_always_has_more_cannot_loop_for_ever() {
     assert_eq!(e.code, BaseErrorCode::BadResponse);
     assert_eq!(fake.sent.borrow().len(), 2);
 }
+
+#[test]
+fn told_to_stop_a_bad_row_stops_every_write_before_it_starts() {
+    let fake = Fake::default();
+    let mut s = settings();
+    s.stop_on_error = true;
+    let input = rows(vec![
+        json!({"fields": {"Key": "a"}}),
+        json!({"fields": {"Key": "b", "Amount": "x"}}),
+    ]);
+    let results = with(&fake, &s, |b| {
+        block_on(b.create("t", input, Unknown::Error))
+    })
+    .unwrap();
+    assert_eq!(fake.actions(), ["fields"]);
+    assert_eq!(
+        results[0].outcome.as_ref().unwrap_err().code,
+        BaseErrorCode::NotSent
+    );
+    assert_eq!(
+        results[1].outcome.as_ref().unwrap_err().code,
+        BaseErrorCode::InvalidValue
+    );
+    let dup = rows(vec![
+        json!({"fields": {"Key": "a"}}),
+        json!({"fields": {"Key": "a"}}),
+        json!({"fields": {"Key": "b"}}),
+    ]);
+    let results = with(&fake, &s, |b| {
+        block_on(b.upsert("t", dup, &["Key".into()], Unknown::Error))
+    })
+    .unwrap();
+    assert_eq!(
+        results[2].outcome.as_ref().unwrap_err().code,
+        BaseErrorCode::NotSent
+    );
+    assert!(!fake.actions().iter().any(|a| a.starts_with("batch")));
+}

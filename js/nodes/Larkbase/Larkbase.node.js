@@ -589,6 +589,12 @@ async function runRows(context, operation, fetch, byItem) {
       // The whole call failed (a bad base, a refused token): every item of it fails alike.
       outcomes = rows.map((row) => ({ item: row.item, error: safeBaseError(error) }));
     }
+    if (!context.continueOnFail()) {
+      // The item that failed, rather than the ones the core then did not send.
+      const failing = outcomes.filter((o) => o.error);
+      const cause = failing.find((o) => safeBaseError(o.error).code !== 'NOT_SENT') ?? failing[0];
+      if (cause) failed(context, cause.error, cause.item);
+    }
     for (const outcome of outcomes) {
       const out = (byItem[outcome.item] ??= []);
       if (outcome.error) {
