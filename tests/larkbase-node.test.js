@@ -7,7 +7,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { NodeApiError, NodeOperationError } = require('n8n-workflow');
-const pkg = require('../package.json');
+const pkg = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'package.json'), 'utf8'));
 const { startStandIn, SAMPLE_FIELDS, sampleRow } = require('./lark-stand-in');
 const { SECRETS, record } = require('./helpers');
 
@@ -93,8 +93,13 @@ function executeContext({ items = [{}], params, credentials, continueOnFail = fa
   );
 }
 
-/** Node parameters for the access-token path, with the token from each input item. */
-const viaToken = (/** @type {Record<string, unknown>} */ extra) => ({
+/**
+ * Node parameters for the access-token path.
+ *
+ * @param {Record<string, unknown>} extra
+ * @returns {Record<string, unknown>}
+ */
+const viaToken = (extra) => ({
   credentialSource: 'accessToken',
   accessToken: token,
   domain: 'custom',
@@ -120,8 +125,9 @@ async function run(context) {
 }
 
 const autoMap = { mappingMode: 'autoMapInputData', value: null };
+/** Input items for the sample table, as Larkbase Get Token's output would carry them on. */
 const rows = (/** @type {number} */ count, from = 0) =>
-  Array.from({ length: count }, (_, n) => ({ ...sampleRow(from + n), access_token: token }));
+  Array.from({ length: count }, (_, n) => /** @type {Record<string, unknown>} */ ({ ...sampleRow(from + n), access_token: token }));
 
 test('the node describes itself as n8n expects', () => {
   const { description } = new Larkbase();
@@ -389,7 +395,7 @@ test('the editor lists tables and columns with the credential; the column mapper
   assert.deepEqual(listed.results, [{ name: 'editor', value: tableId }]);
   const mapper = await node.methods.resourceMapping.getColumns.call(withCredential);
   assert.deepEqual(
-    mapper.fields.map((f) => `${f.id}:${f.type}`),
+    mapper.fields.map((/** @type {{ id: string, type?: string }} */ f) => `${f.id}:${f.type}`),
     ['Key:string', 'Name:string', 'Amount:number', 'Status:options', 'Tags:string', 'Due:dateTime', 'Paid:boolean', 'Owner:string', 'Phone:string', 'Website:string'],
   );
   assert.equal(mapper.fields[0].defaultMatch, true);
