@@ -171,7 +171,10 @@ async function startStandIn(options = {}) {
       // for the sample table (lark-base-stand-in.js), from `from` on.
       const count = Math.min(MAX_TEST_ITEMS, Number(query.get('count')) || 0);
       const from = Number(query.get('from')) || 0;
-      const make = query.get('kind') === 'rows' ? (/** @type {number} */ n) => sampleRow(from + n) : (/** @type {number} */ n) => ({ n });
+      // `bad=n` gives row n a date no one can read, for the Continue On Fail tests.
+      const bad = query.has('bad') ? Number(query.get('bad')) : -1;
+      const row = (/** @type {number} */ n) => (n === bad ? { ...sampleRow(from + n), Due: 'not a date' } : sampleRow(from + n));
+      const make = query.get('kind') === 'rows' ? row : (/** @type {number} */ n) => ({ n });
       return send(res, 200, Array.from({ length: count }, (_, n) => make(n)));
     }
     if (path === TEST_BASES_PATH && req.method === 'POST') {

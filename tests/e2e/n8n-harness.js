@@ -19,6 +19,7 @@ const N8N_LINES = [
 ].filter(({ line }) => !process.env.LARKBASE_N8N_LINES || process.env.LARKBASE_N8N_LINES.split(',').includes(line));
 /** The node types as n8n names them once the package is installed as a community package. */
 const NODE_TYPE = `${PACKAGE_NAME}.larkbaseGetToken`;
+const LARKBASE_NODE_TYPE = `${PACKAGE_NAME}.larkbase`;
 const CREDENTIAL_TYPE = 'larkbaseApi';
 
 /**
@@ -257,6 +258,7 @@ async function freePort() {
 
 module.exports = {
   CREDENTIAL_TYPE,
+  LARKBASE_NODE_TYPE,
   N8N_LINES,
   NODE_TYPE,
   PACKAGE_NAME,
