@@ -4,8 +4,9 @@
 // Base section: bases, tables, fields and records; list tables and fields; search with a subset of
 // the filter operators (is, isNot, contains, isEmpty, isNotEmpty, isGreater, isLess), sort, field
 // names and page tokens; batch_get (100 at most), batch_create, batch_update and batch_delete (500
-// at most, else 1254104); value checks per field type; client_token idempotency; and a write
-// conflict (1254291) when two writes to one table overlap in time, as each write takes a moment.
+// at most, else 1254104); the one-record calls (POST, GET, PUT and DELETE of records); value checks
+// per field type; client_token idempotency; and a write conflict (1254291) when two writes to one
+// table overlap in time, as each write takes a moment.
 // Every request must carry a tenant token the auth stand-in issued (99991661 / 99991663 otherwise).
 // Mounted by tests/lark-stand-in.js.
 
@@ -178,6 +179,12 @@ function createLarkBase({ checkToken, writeLatencyMs = 2 }) {
       case 'batch_get':
         batchGet(table, req.body, reply);
         break;
+      case 'create-one':
+      case 'put-one':
+      case 'get-one':
+      case 'delete-one':
+        single(table, route.action, route.recordId, req.query, req.body, reply);
+        break;
       default:
         write(table, route.action, req.query, req.body, reply);
     }
@@ -187,6 +194,12 @@ function createLarkBase({ checkToken, writeLatencyMs = 2 }) {
   /** @param {string} method @param {string} rest */
   function routeOf(method, rest) {
     if (rest === '/tables' && method === 'GET') return { action: 'tables' };
+    // One record at a time: what people call from n8n's HTTP Request node, one item per call.
+    const one = /^\/tables\/([^/]+)\/records(?:\/(rec[A-Za-z0-9_]+))?$/.exec(rest);
+    if (one && method === 'POST' && !one[2]) return { action: 'create-one', tableId: one[1] };
+    if (one && one[2] && ['GET', 'PUT', 'DELETE'].includes(method)) {
+      return { action: `${method.toLowerCase()}-one`, tableId: one[1], recordId: one[2] };
+    }
     const m = /^\/tables\/([^/]+)\/(fields|records)(?:\/([a-z_]+))?$/.exec(rest);
     if (!m) return { action: 'unknown' };
     const [, tableId, kind, action] = m;
@@ -429,6 +442,37 @@ function createLarkBase({ checkToken, writeLatencyMs = 2 }) {
       table.writing = false;
       reply(200, apply());
     }, writeLatencyMs);
+  }
+
+  /**
+   * The one-record calls, answered as the batch calls they amount to: `data.record` for create,
+   * update and get, `data.{ deleted, record_id }` for delete.
+   */
+  function single(
+    /** @type {StandInTable} */ table,
+    /** @type {string} */ action,
+    /** @type {string | undefined} */ recordId,
+    /** @type {URLSearchParams} */ query,
+    /** @type {any} */ body,
+    /** @type {Reply} */ reply,
+  ) {
+    if (action === 'get-one') {
+      const record = table.records.get(recordId ?? '');
+      if (!record) return reply(200, { code: 1254043, msg: 'RecordIdNotFound' });
+      return reply(200, { code: 0, msg: 'success', data: { record: { record_id: record.record_id, fields: readForm(table, record, null, true) } } });
+    }
+    const batch = {
+      'create-one': { action: 'batch_create', records: [{ fields: body?.fields }] },
+      'put-one': { action: 'batch_update', records: [{ record_id: recordId, fields: body?.fields }] },
+      'delete-one': { action: 'batch_delete', records: [recordId] },
+    }[action];
+    if (!batch) return reply(404, { code: 404, msg: 'not found' });
+    write(table, batch.action, query, { records: batch.records }, (status, json) => {
+      const answer = /** @type {any} */ (json);
+      if (answer.code !== 0) return reply(status, answer);
+      const [first] = answer.data.records;
+      reply(status, { code: 0, msg: 'success', data: action === 'delete-one' ? first : { record: first } });
+    });
   }
 
   /** @returns {[number, object] | undefined} */

@@ -167,3 +167,14 @@ test('the old list route still answers for tables the stand-in does not hold', a
   });
   assert.equal((await response.json()).data.items[0].record_id, 'recDemo001');
 });
+
+test('one record at a time: create, get, update and delete, with the same checks', async () => {
+  const created = await call('POST', `/tables/${TABLE}/records`, { fields: { Key: 'one-1', Amount: 3 } });
+  const id = created.data.record.record_id;
+  assert.match(id, /^rec/);
+  assert.equal((await call('GET', `/tables/${TABLE}/records/${id}`)).data.record.fields.Amount, 3);
+  assert.equal((await call('PUT', `/tables/${TABLE}/records/${id}`, { fields: { Amount: 4 } })).data.record.fields.Amount, 4);
+  assert.equal((await call('PUT', `/tables/${TABLE}/records/${id}`, { fields: { Due: 'soon' } })).code, 1254064);
+  assert.deepEqual((await call('DELETE', `/tables/${TABLE}/records/${id}`)).data, { record_id: id, deleted: true });
+  assert.equal((await call('GET', `/tables/${TABLE}/records/${id}`)).code, 1254043);
+});

@@ -378,12 +378,35 @@ async function startStandIn(options = {}) {
   };
 }
 
-module.exports = { startStandIn, DEMO_APP, DEMO_RECORDS, TOKEN_PATHS, SAMPLE_FIELDS, sampleRow };
+/** The demo's base and table: the records of DEMO_RECORDS, which the old list route serves too. */
+const DEMO_BASE = { appToken: 'bascnDemoBase', tableId: 'tblDemoTable' };
+
+/**
+ * Puts the demo's base in a stand-in: a table "Tasks" (Name, Status) holding DEMO_RECORDS.
+ *
+ * @param {Awaited<ReturnType<typeof startStandIn>>} standIn
+ */
+function seedDemoBase(standIn) {
+  standIn.base.createBase({ appToken: DEMO_BASE.appToken, name: 'Demo' });
+  standIn.base.createTable(DEMO_BASE.appToken, {
+    tableId: DEMO_BASE.tableId,
+    name: 'Tasks',
+    fields: [
+      { name: 'Name', type: 1, isPrimary: true },
+      { name: 'Status', type: 3, property: { options: [{ name: 'Done', id: 'optDone', color: 0 }, { name: 'In progress', id: 'optProg', color: 1 }] } },
+    ],
+  });
+  standIn.base.addRecords(DEMO_BASE.appToken, DEMO_BASE.tableId, DEMO_RECORDS.map((r) => r.fields), DEMO_RECORDS.map((r) => r.record_id));
+}
+
+module.exports = { startStandIn, seedDemoBase, DEMO_APP, DEMO_BASE, DEMO_RECORDS, TOKEN_PATHS, SAMPLE_FIELDS, sampleRow };
 
 if (require.main === module) {
   const port = Number(process.argv[2] ?? 8787);
   const rateLimitPerSecond = Number(process.env.LARK_STAND_IN_RATE_LIMIT ?? 100);
-  startStandIn({ port, rateLimitPerSecond }).then((standIn) => {
+  const writeLatencyMs = process.env.LARK_STAND_IN_WRITE_LATENCY_MS === undefined ? undefined : Number(process.env.LARK_STAND_IN_WRITE_LATENCY_MS);
+  startStandIn({ port, rateLimitPerSecond, writeLatencyMs }).then((standIn) => {
+    seedDemoBase(standIn);
     console.log(`Lark stand-in on ${standIn.url} (demo App ID ${DEMO_APP.appId}; its secret is in the README)`);
   });
 }
