@@ -258,8 +258,18 @@ function createLarkBase({ checkToken, writeLatencyMs = 2 }) {
       const field = fieldNamed(table, field_name);
       matched = [...matched].sort((a, b) => compareCells(field, a.fields[field_name], b.fields[field_name]) * (desc ? -1 : 1));
     }
-    const items = matched.map((r) => ({ record_id: r.record_id, fields: readForm(table, r, body.field_names, true) }));
-    paged(query, items, reply, `${table.table_id}:${JSON.stringify(body)}`);
+    // Only the page's records are read out: a search per item over a large table stays cheap.
+    const signature = `${table.table_id}:${JSON.stringify(body)}`;
+    const page = pageOf(query, signature);
+    if (typeof page === 'string') return reply(400, { code: 99992402, msg: `field validation failed: ${page}` });
+    const [offset, size] = page;
+    const items = matched.slice(offset, offset + size).map((r) => ({ record_id: r.record_id, fields: readForm(table, r, body.field_names, true) }));
+    const hasMore = offset + size < matched.length;
+    reply(200, {
+      code: 0,
+      msg: 'success',
+      data: { items: items.length ? items : null, has_more: hasMore, page_token: hasMore ? pageToken(offset + size, signature) : '', total: matched.length },
+    });
   }
 
   /** @returns {[number, object] | undefined} */

@@ -103,14 +103,15 @@ function n8nEnv(n8n, userFolder, extra = {}) {
  * @param {string} userFolder
  * @param {string[]} args
  * @param {Record<string, string>} [extra]
+ * @param {number} [timeoutMs] the benchmark's long executions need more than the default
  * @returns {Promise<CliResult>}
  */
-async function n8nCli(n8n, userFolder, args, extra) {
+async function n8nCli(n8n, userFolder, args, extra, timeoutMs = 180_000) {
   try {
     const { stdout, stderr } = await promisify(execFile)(n8n.nodeBin, [path.join(n8n.n8nDir, 'bin', 'n8n'), ...args], {
       env: n8nEnv(n8n, userFolder, extra),
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 180_000,
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: timeoutMs,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -142,9 +143,10 @@ async function importInto(n8n, userFolder, kind, data) {
  * @param {N8nInstall} n8n
  * @param {string} userFolder
  * @param {string} workflowId
+ * @param {number} [timeoutMs]
  */
-async function executeWorkflow(n8n, userFolder, workflowId) {
-  const result = await n8nCli(n8n, userFolder, ['execute', `--id=${workflowId}`, '--rawOutput']);
+async function executeWorkflow(n8n, userFolder, workflowId, timeoutMs) {
+  const result = await n8nCli(n8n, userFolder, ['execute', `--id=${workflowId}`, '--rawOutput'], undefined, timeoutMs);
   const lines = result.stdout.split('\n');
   const start = lines.indexOf('{');
   const end = lines.indexOf('}', start);
