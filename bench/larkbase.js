@@ -68,6 +68,7 @@ async function startStandInProcess() {
  *
  * @param {string} name @param {string} method @param {string} url @param {string | undefined} jsonBody
  * @param {[number, number]} position
+ * @returns {import('../tests/e2e/workflows').WorkflowNode}
  */
 function http(name, method, url, jsonBody, position) {
   return {
@@ -105,6 +106,7 @@ function oneCallPerItem(url) {
     '={{ JSON.stringify({ filter: { conjunction: "and", conditions: [{ field_name: "Key", operator: "is", value: [$json.Key] }] } }) }}',
     [660, 0],
   );
+  /** @type {import('../tests/e2e/workflows').WorkflowNode} */
   const found = {
     id: 'found',
     name: 'Found?',
