@@ -407,3 +407,23 @@ test('the editor lists tables and columns with the credential; the column mapper
   const withToken = loadContext({ credentialSource: 'accessToken', accessToken: token, domain: 'custom', baseUrl: lark.url, base: BASE });
   assert.ok((await node.methods.listSearch.searchTables.call(withToken)).results.length > 0);
 });
+
+test("the README's Lark Base example upserts, as written, against the stand-in", async () => {
+  const tableId = newTable('readme');
+  const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### From Node.js: Lark Base'));
+  const example = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(example, 'the README has the example');
+  const script = example
+    .replace("require('n8n-nodes-larkbase-get-token')", `require(${JSON.stringify(require('node:path').join(__dirname, '..'))})`)
+    .replace('bascnYourBaseToken', BASE)
+    .replace('tblYourTableId', tableId);
+  const { execFile } = require('node:child_process');
+  const { stdout, stderr } = await require('node:util').promisify(execFile)(process.execPath, ['-e', script], {
+    env: { ...process.env, LARK_APP_ID: APP.appId, LARK_APP_SECRET: APP.appSecret, LARK_DOMAIN: lark.url },
+  });
+  record('readme larkbase example', { stdout, stderr });
+  assert.equal(stderr, '');
+  assert.match(stdout, /^0 created rec\w+\n1 created rec\w+\n$/);
+  assert.deepEqual(lark.base.records(BASE, tableId).map((r) => r.fields.Due), [Date.UTC(2026, 10, 26, 1, 30), 1795651200000]);
+});
