@@ -621,9 +621,11 @@ async function runRows(context, operation, fetch, byItem) {
  */
 async function callParams(context, itemIndex) {
   const options = /** @type {{ simplify?: boolean, timeout?: number }} */ (context.getNodeParameter('options', itemIndex, {}));
+  // n8n finds a parameter's modes only while it is shown, and Table is hidden for Table → List.
+  const withTable = context.getNodeParameter('resource', itemIndex) !== 'table';
   const where = {
     base: String(context.getNodeParameter('base', itemIndex, '', { extractValue: true }) ?? ''),
-    table: String(context.getNodeParameter('table', itemIndex, '', { extractValue: true }) ?? ''),
+    table: withTable ? String(context.getNodeParameter('table', itemIndex, '', { extractValue: true }) ?? '') : '',
     simplify: options.simplify ?? true,
     timeoutMs: options.timeout,
   };
