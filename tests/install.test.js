@@ -226,8 +226,10 @@ test("Bun runs the README's ESM example, from the npm-installed project and afte
   await assertEsmExample(bun, [], project);
 
   const bunProject = emptyProject('bun');
-  made.push(bunProject);
-  const add = await run(bun, ['add', tarball], { cwd: bunProject, env: userEnv() });
+  const bunCache = emptyProject('bun-cache');
+  made.push(bunProject, bunCache);
+  // A cache of its own, so that runs do not pile tarballs up in the user's ~/.bun.
+  const add = await run(bun, ['add', tarball], { cwd: bunProject, env: userEnv({ BUN_INSTALL_CACHE_DIR: bunCache }) });
   assert.equal(add.code, 0, add.stderr);
   const { entries, bytes } = installed(bunProject);
   assert.deepEqual(entries, [PACKAGE_NAME], 'node_modules holds this package alone');
