@@ -66,6 +66,9 @@ export function resendAppTicket(params: TokenParams): Promise<ResendResult>;
 /** Empties the token cache. */
 export function clearTokenCache(): void;
 
+/** Bytes of the module's WebAssembly memory, 0 before the first call: a diagnostic. */
+export function wasmMemoryBytes(): number;
+
 /** Tells a getToken rejection apart from other errors. */
 export function isLarkbaseTokenError(error: unknown): error is LarkbaseTokenError;
 

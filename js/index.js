@@ -1,46 +1,91 @@
 // @ts-check
 'use strict';
+// The Node.js entry. It does three things the WebAssembly module cannot do for itself:
+// - it copies the caller's params into a plain object before the module reads them, because
+//   reading a getter or a proxy can throw, and a throw inside the module's own reads would escape;
+// - it keeps Node's event loop alive while any call is pending (the module's timers do not), with
+//   one message port for all calls;
+// - it replaces an instance that trapped (a `WebAssembly.RuntimeError`): every call pending on it
+//   is rejected with a typed error and the next call gets a fresh instance (the cache is lost).
+
+/** @typedef {import('./index').TokenParams} TokenParams */
+/** @typedef {import('./index').TokenResult} TokenResult */
+/** @typedef {import('./index').ResendResult} ResendResult */
+/** @typedef {ReturnType<typeof import('../pkg/larkbase_get_token').instantiate>} Core */
+
+/** The params fields the module reads; `fetch` is handed over on its own. */
+const FIELDS = ['appId', 'appSecret', 'tokenType', 'domain', 'timeoutMs', 'appTicket', 'tenantKey', 'cache', 'maxAttempts', 'deadlineMs'];
+/** Strings longer than this are not copied into the module; it reports them as too long. */
+const MAX_INPUT_CHARS = 4096;
 
 /** @type {typeof import('../pkg/larkbase_get_token') | undefined} */
+let glue;
+/** @type {Core | undefined} */
 let core;
+/** The reject functions of the calls pending on `core`, for when it breaks. */
+let pending = new Set();
 
-/** The wasm module is compiled on the first call, so that requiring the package stays cheap. */
-function loadCore() {
-  return (core ??= require('../pkg/larkbase_get_token.js'));
+/** The module is compiled on the first call, so that requiring the package stays cheap. */
+function instance() {
+  if (core === undefined) {
+    glue ??= require('../pkg/larkbase_get_token.js');
+    const fresh = glue.instantiate((error) => broken(fresh, error));
+    core = fresh;
+    pending = new Set();
+  }
+  return core;
 }
 
 /**
- * Gets a tenant or app access token for a Lark / Feishu self-built app.
+ * Gets a tenant or app access token for a Lark / Feishu app, from the cache while it is good.
  *
- * @param {import('./index').TokenParams} params
- * @returns {Promise<import('./index').TokenResult>} rejects with a `LarkbaseTokenError`
+ * @param {TokenParams} params
+ * @returns {Promise<TokenResult>} rejects with a `LarkbaseTokenError`
  */
 function getToken(params) {
+  const input = snapshot(params);
+  /** @type {Core | undefined} */
+  let current;
   try {
-    return loadCore().getToken(params);
+    current = instance();
+    const hit = current.cachedToken(input.params);
+    if (hit !== undefined) return Promise.resolve(tokenResult(hit));
   } catch (error) {
-    // Only a broken install (a missing or corrupt .wasm) gets here; keep the promise contract.
-    return Promise.reject(error);
+    return Promise.reject(current ? broken(current, error) : error);
   }
+  const core = current;
+  return track(core, () => core.getToken(input.params, input.fetch)).then(tokenResult);
 }
 
 /**
  * Asks Lark to push a store app's app_ticket again; the ticket arrives as an `app_ticket` event.
  *
- * @param {import('./index').TokenParams} params
- * @returns {Promise<import('./index').ResendResult>} rejects with a `LarkbaseTokenError`
+ * @param {TokenParams} params
+ * @returns {Promise<ResendResult>} rejects with a `LarkbaseTokenError`
  */
 function resendAppTicket(params) {
+  const input = snapshot(params);
+  /** @type {Core} */
+  let core;
   try {
-    return loadCore().resendAppTicket(params);
+    core = instance();
   } catch (error) {
     return Promise.reject(error);
   }
+  return track(core, () => core.resendAppTicket(input.params, input.fetch)).then(([code, msg, url]) => ({
+    request: { url },
+    response: { code, msg },
+  }));
 }
 
 /** Empties the token cache. Loads nothing when the module was never used, as the cache is empty then. */
 function clearTokenCache() {
   core?.clearTokenCache();
+}
+
+/** Bytes of the module's WebAssembly memory, 0 before the first call: a diagnostic. */
+function wasmMemoryBytes() {
+  return core?.wasmMemoryBytes() ?? 0;
 }
 
 /**
@@ -53,32 +98,184 @@ function isLarkbaseTokenError(error) {
   return error instanceof Error && error.name === 'LarkbaseTokenError';
 }
 
+/** @param {import('../pkg/larkbase_get_token').TokenTuple} tuple @returns {TokenResult} */
+function tokenResult([accessToken, expiresIn, tokenType, url, msg]) {
+  return { access_token: accessToken, expires_in: expiresIn, token_type: tokenType, request: { url }, response: { code: 0, msg } };
+}
+
+/**
+ * The caller's params as plain values: strings, numbers, booleans, null and undefined as they
+ * are, anything else as `{ kind }`, and `{ unreadable: field }` if reading a field threw.
+ *
+ * @param {unknown} params
+ * @returns {{ params: unknown, fetch: unknown }}
+ */
+function snapshot(params) {
+  if (typeof params !== 'object' || params === null) return { params, fetch: undefined };
+  const source = /** @type {Record<string, unknown>} */ (params);
+  /** @type {Record<string, unknown>} */
+  const plain = {};
+  let field = FIELDS[0];
+  try {
+    for (field of FIELDS) {
+      const value = source[field];
+      // Absent fields are left out: the module reads fewer of them.
+      if (value !== undefined) plain[field] = plainValue(value);
+    }
+    field = 'fetch';
+    return { params: plain, fetch: source.fetch };
+  } catch {
+    return { params: { unreadable: field }, fetch: undefined };
+  }
+}
+
+/** @param {unknown} value */
+function plainValue(value) {
+  switch (typeof value) {
+    case 'string':
+      return value.length > MAX_INPUT_CHARS ? { kind: 'long' } : value;
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return value;
+    case 'object':
+      return value === null ? null : { kind: Array.isArray(value) ? 'array' : 'object' };
+    default:
+      return { kind: typeof value };
+  }
+}
+
+/**
+ * Runs an async call of the module with Node kept alive, and settles it even if the instance
+ * breaks before the call does.
+ *
+ * @template T
+ * @param {Core} core
+ * @param {() => Promise<T>} call
+ * @returns {Promise<T>}
+ */
+function track(core, call) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    /** @param {() => void} settle */
+    const once = (settle) => {
+      if (settled) return;
+      settled = true;
+      pending.delete(fail);
+      keepAlive.release();
+      settle();
+    };
+    /** @param {unknown} error */
+    const fail = (error) => once(() => reject(error));
+    keepAlive.hold();
+    pending.add(fail);
+    try {
+      call().then(
+        (value) => once(() => resolve(value)),
+        (error) => fail(error instanceof WebAssembly.RuntimeError ? broken(core, error) : error),
+      );
+    } catch (error) {
+      fail(broken(core, error));
+    }
+  });
+}
+
+/**
+ * Retires an instance that threw or trapped: nothing that was pending on it can settle any more,
+ * so each such call is rejected now, and the next call gets a fresh instance. What it threw is
+ * not passed on: its message could quote anything.
+ *
+ * @param {Core} broke
+ * @param {unknown} _thrown
+ */
+function broken(broke, _thrown) {
+  const error = internalError();
+  if (broke === core) {
+    core = undefined;
+    const failed = pending;
+    pending = new Set();
+    for (const fail of failed) fail(error);
+  }
+  return error;
+}
+
+/** The module's own error for this case, made here because the module can no longer make it. */
+function internalError() {
+  const error = new Error('the token module failed unexpectedly and was restarted; its token cache is empty');
+  error.name = 'LarkbaseTokenError';
+  return Object.assign(error, {
+    code: 'INTERNAL_ERROR',
+    hint: 'retry; if it keeps failing, report it with the steps that lead to it',
+    attempts: 0,
+  });
+}
+
+/**
+ * Keeps Node's event loop running while a call is pending: the module's timers are
+ * `AbortSignal.timeout`s, which do not (and n8n's scanner rules out setTimeout), so without this a
+ * script whose only work is a getToken call could exit mid-wait and lose the result. One message
+ * port with a listener serves all calls: referenced while any is pending, unreferenced (or, where
+ * a runtime has no `unref`, closed) when none is.
+ */
+const keepAlive = {
+  count: 0,
+  /** @type {MessagePort | undefined} */
+  port: undefined,
+  hold() {
+    if (this.count++ > 0) return;
+    if (this.port === undefined) {
+      this.port = new MessageChannel().port1;
+      this.port.onmessage = () => {};
+    }
+    /** @type {{ ref?: () => void }} */ (this.port).ref?.();
+  },
+  release() {
+    if (--this.count > 0 || this.port === undefined) return;
+    const port = /** @type {MessagePort & { unref?: () => void }} */ (this.port);
+    if (typeof port.unref === 'function') {
+      port.unref();
+    } else {
+      port.close();
+      this.port = undefined;
+    }
+  },
+};
+
 /**
  * One Lark Base call: `operation` is `listTables`, `listFields`, `search`, `get`, `create`,
- * `update`, `delete` or `upsert`. The params are copied as JSON first (dates, n8n's DateTime too,
- * become ISO strings), so that what reaches the core is plain data; `fetch` is kept as it is.
+ * `update`, `delete` or `upsert`. The params are copied as JSON before the module reads them (so
+ * that a getter, a proxy or a cycle fails here, as a typed error; dates, n8n's DateTime too,
+ * become ISO strings); the credential is copied as getToken's params are; `fetch` is handed over.
  *
  * @param {string} operation
  * @param {import('./index').BaseParams | import('./index').UpsertParams | import('./index').SearchParams} params
  * @returns {Promise<unknown>} rejects with a `LarkbaseError`
  */
 function larkbaseCall(operation, params) {
+  let input;
   try {
-    const { fetch, credential, ...rest } = params ?? {};
-    let plain;
-    let plainCredential;
-    try {
-      plain = JSON.parse(JSON.stringify(rest));
-      plainCredential = credential === undefined ? undefined : JSON.parse(JSON.stringify(credential));
-    } catch {
-      return Promise.reject(
-        baseError('params could not be copied as JSON (a cycle, a BigInt or a getter that throws)', 'params'),
-      );
-    }
-    return loadCore().larkbase(operation, plain, plainCredential, fetch);
+    const { fetch, credential, ...rest } = /** @type {Record<string, unknown>} */ (params ?? {});
+    input = {
+      params: JSON.parse(JSON.stringify(rest)),
+      credential: credential === undefined || credential === null ? undefined : snapshot(credential).params,
+      fetch,
+    };
+  } catch {
+    return Promise.reject(baseError('params could not be copied as JSON (a cycle, a BigInt or a getter that throws)', 'params'));
+  }
+  /** @type {Core} */
+  let core;
+  try {
+    core = instance();
   } catch (error) {
     return Promise.reject(error);
   }
+  return track(core, () => core.larkbase(operation, input.params, input.credential, input.fetch)).catch((error) => {
+    // A broken instance is reported by the entry, in the token's words; Lark Base calls get
+    // the same error under their own name.
+    if (isLarkbaseTokenError(error) && error.code === 'INTERNAL_ERROR') error.name = 'LarkbaseError';
+    throw error;
+  });
 }
 
 /** @param {string} message @param {string} field */
@@ -120,6 +317,7 @@ module.exports = {
   resendAppTicket,
   clearTokenCache,
   isLarkbaseTokenError,
+  wasmMemoryBytes,
   larkbaseCall,
   listTables,
   listFields,

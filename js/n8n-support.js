@@ -58,8 +58,10 @@ function storeAppParams(appType, appTicket, tenantKey) {
 
 /**
  * getToken's `fetch`, made of n8n's `httpRequest` helper so that n8n's proxy settings and request
- * policies apply. The helper's own errors hold the request, and so the secret: only their system
- * code passes on.
+ * policies apply. The body is asked for as a stream, so that the module counts the decoded bytes
+ * as they come and stops at its cap (a text body would be decoded whole first, however large a
+ * compressed answer grows). The helper's own errors hold the request, and so the secret: only
+ * their system code passes on.
  *
  * @param {(options: IHttpRequestOptions) => Promise<any>} httpRequest
  * @returns {FetchLike}
@@ -74,7 +76,7 @@ function httpRequestFetch(httpRequest) {
         headers: init.headers,
         body: init.body,
         json: false,
-        encoding: 'text',
+        encoding: 'stream',
         returnFullResponse: true,
         ignoreHttpStatusErrors: true,
         disableFollowRedirect: true,
@@ -92,8 +94,37 @@ function httpRequestFetch(httpRequest) {
           return value === undefined ? null : String(value);
         },
       },
-      text: async () => bodyText(response?.body),
+      ...bodyOf(response?.body),
     };
+  };
+}
+
+/**
+ * A fetch-like body: a Node stream read chunk by chunk through a minimal `getReader()`; anything
+ * else (a helper that buffered the body) through `text()`.
+ *
+ * @param {unknown} body
+ */
+function bodyOf(body) {
+  const stream = /** @type {{ [Symbol.asyncIterator]?: unknown, destroy?: () => void }} */ (body);
+  if (typeof stream?.[Symbol.asyncIterator] !== 'function' || typeof body === 'string') {
+    return { text: async () => bodyText(body) };
+  }
+  return {
+    body: {
+      getReader() {
+        const chunks = /** @type {AsyncIterator<Uint8Array>} */ (
+          /** @type {AsyncIterable<Uint8Array>} */ (stream)[Symbol.asyncIterator]()
+        );
+        return {
+          read: () => chunks.next(),
+          cancel: async () => {
+            stream.destroy?.();
+            await chunks.return?.();
+          },
+        };
+      },
+    },
   };
 }
 

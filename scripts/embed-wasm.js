@@ -1,10 +1,14 @@
 // @ts-check
 'use strict';
-// Makes the wasm-bindgen glue in pkg/ load without the things n8n's community-package scanner
-// forbids (it rejects `require('fs')`, `__dirname`, `globalThis` and `global`):
-// - the module's bytes move into pkg/larkbase_get_token_wasm.js as base64, so no file is read;
+// Turns the wasm-bindgen glue in pkg/ into what the package ships:
+// - the module's bytes move into pkg/larkbase_get_token_wasm.js as base64, so no file is read
+//   (n8n's community-package scanner rejects `require('fs')`, `__dirname`, `globalThis` and
+//   `global`);
 // - js-sys asks for the global object only so that wasm-bindgen-futures can find
-//   `queueMicrotask`, so that accessor gets an object holding just that.
+//   `queueMicrotask`, so that accessor gets an object holding just that;
+// - the glue becomes a factory, `instantiate(onTrap)`, so that the JS entry can replace an
+//   instance that trapped with a fresh one (the compiled module is shared; memory and state are
+//   not), and learns of a trap in the module's microtasks, which would otherwise be uncaught.
 // Each replaced piece must be found exactly once, so a wasm-bindgen upgrade that changes the glue
 // stops the build here instead of shipping a half-patched file.
 
@@ -13,14 +17,16 @@ const path = require('node:path');
 
 const PKG = path.join(__dirname, '..', 'pkg');
 const GLUE = path.join(PKG, 'larkbase_get_token.js');
+const TYPES = path.join(PKG, 'larkbase_get_token.d.ts');
 const WASM = path.join(PKG, 'larkbase_get_token_bg.wasm');
 const BYTES = path.join(PKG, 'larkbase_get_token_wasm.js');
 
 /** @type {Array<[RegExp, string]>} */
 const REPLACEMENTS = [
+  [/^\/\* @ts-self-types="\.\/larkbase_get_token\.d\.ts" \*\/\n/, ''],
   [
-    /const wasmPath = `\$\{__dirname\}\/larkbase_get_token_bg\.wasm`;\nconst wasmBytes = require\('fs'\)\.readFileSync\(wasmPath\);\n/,
-    "const wasmBytes = Buffer.from(require('./larkbase_get_token_wasm.js'), 'base64');\n",
+    /const wasmPath = `\$\{__dirname\}\/larkbase_get_token_bg\.wasm`;\nconst wasmBytes = require\('fs'\)\.readFileSync\(wasmPath\);\nconst wasmModule = new WebAssembly\.Module\(wasmBytes\);\n/,
+    '',
   ],
   [/typeof globalThis === 'undefined' \? undefined : globalThis/, '{ queueMicrotask }'],
   [/typeof global === 'undefined' \? undefined : global/, 'undefined'],
@@ -28,14 +34,55 @@ const REPLACEMENTS = [
 
 let glue = fs.readFileSync(GLUE, 'utf8');
 for (const [pattern, replacement] of REPLACEMENTS) {
-  const found = glue.match(new RegExp(pattern.source, 'g'))?.length ?? 0;
+  const found = glue.match(new RegExp(pattern.source, 'gm'))?.length ?? 0;
   if (found !== 1) {
     console.error(`embed-wasm: expected ${pattern} once in ${GLUE}, found it ${found} times`);
     process.exit(1);
   }
   glue = glue.replace(pattern, replacement);
 }
-fs.writeFileSync(GLUE, glue);
+fs.writeFileSync(
+  GLUE,
+  `/* @ts-self-types="./larkbase_get_token.d.ts" */
+// wasm-bindgen's glue wrapped in a factory by scripts/embed-wasm.js (generated; do not edit).
+'use strict';
+
+/** @type {WebAssembly.Module | undefined} */
+let wasmModule;
+const scheduleMicrotask = queueMicrotask;
+
+/**
+ * A fresh instance: its own memory, token cache and calls in flight. Compiles the module once.
+ * The module's async work runs in microtasks, where a trap would be an uncaught exception: it is
+ * handed to \`onTrap\` instead, so that the caller can settle what was pending and start afresh.
+ *
+ * @param {(error: unknown) => void} onTrap
+ */
+function instantiate(onTrap) {
+    wasmModule ??= new WebAssembly.Module(Buffer.from(require('./larkbase_get_token_wasm.js'), 'base64'));
+    const exports = {};
+    /** @param {() => void} task */
+    const queueMicrotask = (task) => scheduleMicrotask(() => {
+        try {
+            task();
+        } catch (error) {
+            onTrap(error);
+        }
+    });
+${glue}
+    return exports;
+}
+
+module.exports = { instantiate };
+`,
+);
+fs.appendFileSync(
+  TYPES,
+  `
+/** A fresh instance of the module, with its own memory and state (added by scripts/embed-wasm.js). */
+export function instantiate(onTrap: (error: unknown) => void): Omit<typeof import('./larkbase_get_token'), 'instantiate'>;
+`,
+);
 const bytes = fs.readFileSync(WASM);
 fs.writeFileSync(
   BYTES,

@@ -1,8 +1,170 @@
-//! The JS face of the Lark Base operations: the types of what goes in and comes out. The export
-//! itself reuses the token binding's platform (fetch, time, JSON), so it follows the rebuilt
-//! boundary.
+//! The JS face of the Lark Base operations: reads the params field by field, picks the token
+//! source (a given token, or the credential through the token cache that getToken uses), runs the
+//! plain-Rust flow on the token binding's platform (fetch, time, JSON), and hands back the result
+//! or a `LarkbaseError`. Every decision is made in `crate::base`.
 
+use crate::base::error::BaseError;
+use crate::base::flow::{Base, TokenSource};
+use crate::base::lock::TableLocks;
+use crate::base::ops::{self, ErrorOut};
+use crate::base::params::{self, FieldSource};
+use crate::flow;
+use crate::params::Params;
+use crate::response::Malformed;
+use crate::wasm::{read_fetch, read_params, token_state, JsPlatform};
+use js_sys::{Object, Reflect};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+thread_local! {
+    // Whose turn it is to write to each table, for the life of the instance.
+    static LOCKS: Rc<TableLocks> = Rc::default();
+}
+
+/// One Lark Base call: `operation` is `listTables`, `listFields`, `search`, `get`, `create`,
+/// `update`, `delete` or `upsert`. `params` is the JS entry's JSON copy of the caller's params,
+/// `credential` its copy of getToken's params (or `undefined` with `params.accessToken`), `fetch`
+/// the caller's fetch, if any. Rejects with a `LarkbaseError`.
+#[wasm_bindgen(js_name = larkbase, unchecked_return_type = "unknown")]
+pub async fn larkbase(
+    operation: String,
+    #[wasm_bindgen(unchecked_param_type = "object")] params: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "object | undefined")] credential: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "unknown")] fetch: JsValue,
+) -> Result<JsValue, JsValue> {
+    call(&operation, params, credential, fetch)
+        .await
+        .map_err(|e| to_js_error(&e))
+}
+
+async fn call(
+    operation: &str,
+    params: JsValue,
+    credential: JsValue,
+    fetch: JsValue,
+) -> Result<JsValue, BaseError> {
+    if !params.is_object() {
+        return Err(BaseError::invalid(
+            "params",
+            "must be an object such as { base, table, accessToken }",
+        ));
+    }
+    let fetch = read_fetch(fetch)?;
+    let credential = match credential.is_undefined() || credential.is_null() {
+        true => None,
+        false => Some(read_params(credential)?),
+    };
+    let fields = JsFields(params);
+    let common = params::common(&fields, credential.as_ref().map(|p| p.base_url.clone()))?;
+    let operation = params::operation(&fields, operation)?;
+    let platform = JsPlatform {
+        base_url: &common.settings.base_url,
+        fetch,
+    };
+    let tokens = match (common.access_token, credential) {
+        (Some(token), _) => Tokens::Given(token),
+        (None, Some(params)) => Tokens::Credential {
+            platform: &platform,
+            params,
+        },
+        (None, None) => {
+            return Err(BaseError::invalid(
+                "accessToken",
+                "is empty: give an access token or a credential",
+            ))
+        }
+    };
+    let locks = LOCKS.with(Rc::clone);
+    let base = Base {
+        platform: &platform,
+        tokens: &tokens,
+        locks: &locks,
+        settings: &common.settings,
+    };
+    let output = ops::run(&base, common.table_id.as_deref(), operation).await?;
+    to_js(&output)
+}
+
+/// Where the token comes from. One type for both, so the flow is compiled once.
+enum Tokens<'a> {
+    Given(String),
+    /// A tenant token from the cache (or Lark) for every request, as the credential's
+    /// `authenticate` does for n8n's HTTP Request node.
+    Credential {
+        platform: &'a JsPlatform<'a>,
+        params: Params,
+    },
+}
+
+impl TokenSource for Tokens<'_> {
+    async fn token(&self, renew: bool) -> Result<String, BaseError> {
+        match self {
+            Self::Given(token) => Ok(token.clone()),
+            Self::Credential { platform, params } => {
+                let state = token_state();
+                let outcome = if renew {
+                    let fresh = Params {
+                        use_cache: false,
+                        ..params.clone()
+                    };
+                    flow::get_token(*platform, &state, &fresh).await?
+                } else {
+                    flow::get_token(*platform, &state, params).await?
+                };
+                Ok(outcome.access_token)
+            }
+        }
+    }
+
+    fn can_renew(&self) -> bool {
+        matches!(self, Self::Credential { .. })
+    }
+
+    fn secret(&self) -> Option<&str> {
+        match self {
+            Self::Given(_) => None,
+            Self::Credential { params, .. } => Some(params.app_secret.expose()),
+        }
+    }
+}
+
+/// The params object, read one field at a time so that an error names its field.
+struct JsFields(JsValue);
+
+impl FieldSource for JsFields {
+    fn field<T: DeserializeOwned>(&self, name: &'static str) -> Result<Option<T>, Malformed> {
+        let value =
+            Reflect::get(&self.0, &JsValue::from_str(name)).map_err(|_| Malformed::WrongShape)?;
+        if value.is_undefined() || value.is_null() {
+            return Ok(None);
+        }
+        serde_wasm_bindgen::from_value(value)
+            .map(Some)
+            .map_err(|_| Malformed::WrongShape)
+    }
+}
+
+/// Results as plain JS objects and arrays (not `Map`s), as `JSON.parse` would give them.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BaseError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|_| BaseError::from(crate::error::TokenError::internal()))
+}
+
+/// The one place a `BaseError` becomes a JS `Error`: its fields on an `Error` named `LarkbaseError`.
+fn to_js_error(e: &BaseError) -> JsValue {
+    let error = js_sys::Error::new(&e.message);
+    error.set_name("LarkbaseError");
+    if let Ok(fields) = to_js(&ErrorOut::from(e)) {
+        if let Some(fields) = fields.dyn_ref::<Object>() {
+            Object::assign(&error, fields);
+        }
+    }
+    error.into()
+}
 
 #[wasm_bindgen(typescript_custom_section)]
 const BASE_TYPES: &str = r#"

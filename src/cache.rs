@@ -1,8 +1,10 @@
 //! The token cache: which token may still be handed out, for how long, and which to forget first.
 
 use crate::params::{AppKind, Params, TokenType};
-use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// The one map type of the crate: the cache, single flight and the Lark Base locks use it.
+pub type Map<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
 
 /// A cached token is handed out until this long before Lark's expiry, so that a caller never gets
 /// a token that dies in its hands. Lark renews a token only in its last 30 minutes, so any margin
@@ -10,33 +12,62 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 pub const SAFETY_MARGIN_MS: f64 = 5.0 * 60.0 * 1000.0;
 pub const DEFAULT_CAPACITY: usize = 1000;
 
-/// What tells two tokens apart. The secret is in it only as a hash, so that a changed secret
-/// misses the cache while the secret itself is never kept.
+/// What tells two tokens apart: everything that changes which endpoint is asked and with which
+/// body. The secret and the app_ticket are in it only as hashes, so that a changed one misses the
+/// cache while neither is kept.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CacheKey {
     base_url: String,
     app_id: String,
     secret_hash: u64,
     token_type: TokenType,
-    tenant_key: Option<String>,
+    kind: KeyKind,
+}
+
+/// The kind of app, and for store apps what their requests add.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum KeyKind {
+    SelfBuilt,
+    Store {
+        ticket_hash: u64,
+        /// For a tenant token only; a store app's app token is the same for every tenant.
+        tenant_key: Option<String>,
+    },
+}
+
+/// SipHash with fixed keys: a secret's hash is stable within the instance and never leaves it.
+pub fn strong_hash(text: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl CacheKey {
     pub fn new(params: &Params, token_type: TokenType) -> Self {
-        let mut hasher = DefaultHasher::new();
-        params.app_secret.expose().hash(&mut hasher);
-        let tenant_key = match (&params.app_kind, token_type) {
-            (AppKind::StoreTenant { tenant_key, .. }, TokenType::Tenant) => {
-                Some(tenant_key.clone())
-            }
-            _ => None,
+        let kind = match (&params.app_kind, token_type) {
+            (AppKind::SelfBuilt, _) => KeyKind::SelfBuilt,
+            (AppKind::StoreApp { app_ticket }, _)
+            | (AppKind::StoreTenant { app_ticket, .. }, TokenType::App) => KeyKind::Store {
+                ticket_hash: strong_hash(app_ticket),
+                tenant_key: None,
+            },
+            (
+                AppKind::StoreTenant {
+                    app_ticket,
+                    tenant_key,
+                },
+                TokenType::Tenant,
+            ) => KeyKind::Store {
+                ticket_hash: strong_hash(app_ticket),
+                tenant_key: Some(tenant_key.clone()),
+            },
         };
         Self {
             base_url: params.base_url.clone(),
             app_id: params.app_id.clone(),
-            secret_hash: hasher.finish(),
+            secret_hash: strong_hash(params.app_secret.expose()),
             token_type,
-            tenant_key,
+            kind,
         }
     }
 }
@@ -44,6 +75,8 @@ impl CacheKey {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CachedToken {
     pub access_token: String,
+    /// The endpoint that issued it, App ID masked: what results show as `request.url`.
+    pub display_url: String,
     /// Milliseconds since the epoch at which Lark said the token expires.
     pub expires_at_ms: u64,
     pub msg: String,
@@ -63,7 +96,7 @@ impl CachedToken {
 #[derive(Debug)]
 pub struct TokenCache {
     capacity: usize,
-    entries: HashMap<CacheKey, (CachedToken, u64)>,
+    entries: Map<CacheKey, (CachedToken, u64)>,
     clock: u64,
 }
 
@@ -77,7 +110,7 @@ impl TokenCache {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             capacity: capacity.max(1),
-            entries: HashMap::new(),
+            entries: Map::default(),
             clock: 0,
         }
     }
@@ -127,11 +160,12 @@ mod tests {
     use super::*;
     use crate::params::{validate, Input, RawParams};
 
+    /// `secret` is padded to the length validation asks for.
     fn params(app_id: &str, secret: &str, domain: &str) -> Params {
         let text = |s: &str| Some(Input::Text(s.to_owned()));
         validate(RawParams {
             app_id: text(app_id),
-            app_secret: text(secret),
+            app_secret: text(&format!("{secret}-0123456789abcdef")),
             domain: text(domain),
             ..RawParams::default()
         })
@@ -145,6 +179,7 @@ mod tests {
     fn token(name: &str, expires_at_ms: u64) -> CachedToken {
         CachedToken {
             access_token: name.into(),
+            display_url: "https://open.larksuite.com/x?app_id=***".into(),
             expires_at_ms,
             msg: "ok".into(),
         }
@@ -179,7 +214,7 @@ mod tests {
     }
 
     #[test]
-    fn keys_differ_by_domain_app_secret_type_and_tenant() {
+    fn keys_differ_by_domain_app_secret_type_kind_ticket_and_tenant() {
         let base = CacheKey::new(&params("a", "s1", "lark"), TokenType::Tenant);
         assert_eq!(
             base,
@@ -212,6 +247,21 @@ mod tests {
             CacheKey::new(&store, TokenType::App),
             CacheKey::new(&other_tenant, TokenType::App)
         );
+        // A self-built app's app token never answers for a store app of the same App ID, nor
+        // one store app's token for another app_ticket.
+        let self_built = params("a", "s1", "lark");
+        let mut store_app = self_built.clone();
+        store_app.app_kind = AppKind::StoreApp {
+            app_ticket: "t".into(),
+        };
+        let mut newer_ticket = self_built.clone();
+        newer_ticket.app_kind = AppKind::StoreApp {
+            app_ticket: "t2".into(),
+        };
+        let app_key = |p: &Params| CacheKey::new(p, TokenType::App);
+        assert_ne!(app_key(&self_built), app_key(&store_app));
+        assert_ne!(app_key(&store_app), app_key(&newer_ticket));
+        assert_eq!(app_key(&store_app), app_key(&store));
     }
 
     #[test]

@@ -1,17 +1,54 @@
 //! The one error type of the crate, and what each Lark error code means to the person fixing it.
 
-use crate::params::Params;
-use crate::response::redact;
+use crate::redact::SecretForms;
+use serde::Serialize;
 use std::fmt;
 
-/// The parts of a rejected fetch's error that `TokenError::fetch_failed` may look at.
+/// The parts of a rejected fetch's error that `TokenError::fetch_failed` may look at: its name, to
+/// tell a timeout, and its system error codes, shown only when they are on `KNOWN_NETWORK_CODES`.
 #[derive(Debug, Default)]
 pub struct FetchFailure {
     pub name: Option<String>,
     pub code: Option<String>,
     pub cause_code: Option<String>,
-    pub cause_message: Option<String>,
 }
+
+/// The system and client error codes a failed request may name. A fetch error's own text, name or
+/// any other code is never shown: it can quote the request, and so the App Secret.
+pub const KNOWN_NETWORK_CODES: [&str; 27] = [
+    "ECONNREFUSED",
+    "ECONNRESET",
+    "ECONNABORTED",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "EAI_FAIL",
+    "ETIMEDOUT",
+    "EHOSTUNREACH",
+    "EHOSTDOWN",
+    "ENETUNREACH",
+    "ENETDOWN",
+    "ENETRESET",
+    "EPIPE",
+    "EPROTO",
+    "EADDRNOTAVAIL",
+    "CERT_HAS_EXPIRED",
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "ERR_TLS_CERT_ALTNAME_INVALID",
+    "UND_ERR_CONNECT_TIMEOUT",
+    "UND_ERR_HEADERS_TIMEOUT",
+    "UND_ERR_BODY_TIMEOUT",
+    "UND_ERR_SOCKET",
+    "UND_ERR_CLOSED",
+    "ERR_SOCKET_CONNECTION_TIMEOUT",
+];
+
+/// What replaces a server's text that holds the App Secret in any spelling.
+pub const WITHHELD: &str = "(the server's message is withheld: it echoed the request)";
+/// The most of a server's message an error keeps in `larkMsg`; `message` keeps less.
+pub const MAX_LARK_MSG_CHARS: usize = 1000;
 
 /// What went wrong, in the words callers branch on (`error.code` in JS).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +61,7 @@ pub enum ErrorCode {
     NetworkError,
     Timeout,
     BadResponse,
+    Internal,
 }
 
 impl ErrorCode {
@@ -37,26 +75,41 @@ impl ErrorCode {
             Self::NetworkError => "NETWORK_ERROR",
             Self::Timeout => "TIMEOUT",
             Self::BadResponse => "BAD_RESPONSE",
+            Self::Internal => "INTERNAL_ERROR",
         }
     }
 }
 
-/// A failed token request. Every text in it is built by this crate or taken from Lark's answer with
-/// the App Secret redacted, so the whole value is safe to log and to show.
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A failed token request. Every text in it is built by this crate or taken from Lark's answer
+/// only when it holds no spelling of the App Secret, so the whole value is safe to log and to show.
+/// Serialized (camelCase, absent fields left out) it is the properties of the JS error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TokenError {
     pub code: ErrorCode,
+    #[serde(skip)]
     pub message: String,
     /// The params field at fault, for `INVALID_PARAMS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lark_code: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lark_msg: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
     /// One line on what to do about it.
     pub hint: &'static str,
     /// How many requests were made before giving up.
     pub attempts: u32,
     /// What a 429 answer's Retry-After header asked for.
+    #[serde(skip)]
     pub retry_after_s: Option<u32>,
 }
 
@@ -96,8 +149,9 @@ impl TokenError {
         }
     }
 
-    /// Lark answered with a non-zero `code`; `msg` must already be redacted.
-    pub fn lark(lark_code: i64, msg: String, http_status: u16) -> Self {
+    /// Lark answered with a non-zero `code` and `msg`, which is withheld when it holds the secret.
+    pub fn lark(lark_code: i64, msg: &str, http_status: u16, secret: &SecretForms) -> Self {
+        let msg = server_text(msg, secret);
         let (code, hint) = lark_code_meaning(lark_code);
         let code = if http_status == 429 {
             ErrorCode::RateLimited
@@ -119,6 +173,16 @@ impl TokenError {
     fn with_lark_msg(mut self, msg: String) -> Self {
         self.lark_msg = Some(msg);
         self
+    }
+
+    /// The module failed in a way its own checks did not foresee; the JS entry makes the same
+    /// error when the instance itself breaks.
+    pub fn internal() -> Self {
+        Self::new(
+            ErrorCode::Internal,
+            "the token module failed unexpectedly".to_owned(),
+            "retry; if it keeps failing, report it with the steps that lead to it",
+        )
     }
 
     /// A non-2xx answer that carries no Lark error body.
@@ -165,35 +229,24 @@ impl TokenError {
         }
     }
 
-    /// What a rejected fetch says, reduced to the parts that cannot quote the request (and so the
-    /// secret): a system error code, a short plain cause, or the error's class name.
+    /// What a rejected fetch says, reduced to a system error code from `KNOWN_NETWORK_CODES`.
     /// `timeout_ms` is the attempt's, which the overall deadline may have cut below the params'.
-    pub fn fetch_failed(failure: FetchFailure, params: &Params, timeout_ms: u32) -> Self {
+    /// `base_url` is where the request went.
+    pub fn fetch_failed(failure: FetchFailure, base_url: &str, timeout_ms: u32) -> Self {
         let name = failure.name.unwrap_or_default();
         if name == "TimeoutError" || name == "AbortError" {
             return Self::timeout(timeout_ms);
         }
-        let is_code = |s: &String| {
-            (1..=40).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        };
-        let is_plain_words = |s: &String| {
-            (1..=80).contains(&s.len())
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b" _.:-".contains(&b))
-        };
         let detail = [failure.cause_code, failure.code]
             .into_iter()
             .flatten()
-            .find(is_code)
-            .or_else(|| failure.cause_message.filter(is_plain_words))
-            .or_else(|| Some(name).filter(is_code))
-            .unwrap_or_else(|| "the request failed".to_owned());
-        let detail = redact(detail, params.app_secret.expose());
-        Self::network(&params.base_url, &detail)
+            .find_map(|code| KNOWN_NETWORK_CODES.into_iter().find(|known| *known == code))
+            .unwrap_or("the request failed");
+        Self::network(base_url, detail)
     }
 
-    /// `detail` must be text this crate vouches for (a system error code such as ECONNREFUSED, or
-    /// what `fetch_failed` let through), never a fetch error's own message.
+    /// `detail` must be text this crate vouches for (a code from `KNOWN_NETWORK_CODES`, or fixed
+    /// text), never a fetch error's own message.
     pub fn network(host: &str, detail: &str) -> Self {
         Self::new(
             ErrorCode::NetworkError,
@@ -261,6 +314,19 @@ pub fn lark_code_meaning(code: i64) -> (ErrorCode, &'static str) {
     }
 }
 
+/// A server's text as an error may keep it: withheld whole when it holds the secret in any
+/// spelling, otherwise at most `MAX_LARK_MSG_CHARS` characters.
+pub fn server_text(text: &str, secret: &SecretForms) -> String {
+    if secret.found_in(text) {
+        return WITHHELD.to_owned();
+    }
+    let mut kept: String = text.chars().take(MAX_LARK_MSG_CHARS).collect();
+    if text.chars().nth(MAX_LARK_MSG_CHARS).is_some() {
+        kept.push('…');
+    }
+    kept
+}
+
 /// Keeps messages to one line even when a server sends an HTML page as `msg`.
 fn one_line(text: &str) -> String {
     const MAX_CHARS: usize = 200;
@@ -312,9 +378,13 @@ mod tests {
         assert!(lark_code_meaning(99991663).1.contains("new access token"));
     }
 
+    fn no_secret() -> SecretForms {
+        SecretForms::new("NotInAnyMessage-0123456789")
+    }
+
     #[test]
     fn lark_error_keeps_code_message_and_status() {
-        let e = TokenError::lark(10014, "app secret invalid".into(), 200);
+        let e = TokenError::lark(10014, "app secret invalid", 200, &no_secret());
         assert_eq!(e.code, ErrorCode::AuthFailed);
         assert_eq!(e.lark_code, Some(10014));
         assert_eq!(e.lark_msg.as_deref(), Some("app secret invalid"));
@@ -323,9 +393,28 @@ mod tests {
     }
 
     #[test]
+    fn a_message_that_echoes_the_secret_is_withheld_whole() {
+        let secret = SecretForms::new("EchoedSecret-0123456789");
+        let e = TokenError::lark(
+            10014,
+            "bad body: {\"app_secret\":\"ECHOEDSECRET-0123456789\"}",
+            400,
+            &secret,
+        );
+        assert_eq!(e.lark_msg.as_deref(), Some(WITHHELD));
+        assert_eq!(e.message, format!("Lark returned code 10014: {WITHHELD}"));
+    }
+
+    #[test]
+    fn long_server_text_is_cut() {
+        let e = TokenError::lark(1, &"y".repeat(5000), 200, &no_secret());
+        assert_eq!(e.lark_msg.unwrap().chars().count(), MAX_LARK_MSG_CHARS + 1);
+    }
+
+    #[test]
     fn http_429_is_rate_limited_whatever_the_body_says() {
         assert_eq!(
-            TokenError::lark(1234, "x".into(), 429).code,
+            TokenError::lark(1234, "x", 429, &no_secret()).code,
             ErrorCode::RateLimited
         );
         assert_eq!(TokenError::http(429).code, ErrorCode::RateLimited);
@@ -347,7 +436,7 @@ mod tests {
         assert!(e.message.contains("redirect not followed"), "{}", e.message);
     }
 
-    fn params(secret: &str) -> Params {
+    fn params(secret: &str) -> crate::params::Params {
         use crate::params::{validate, Input, RawParams};
         validate(RawParams {
             app_id: Some(Input::Text("cli_x".into())),
@@ -359,14 +448,13 @@ mod tests {
     }
 
     #[test]
-    fn fetch_failures_keep_only_safe_details() {
+    fn fetch_failures_keep_only_known_codes() {
         let s = |v: &str| Some(v.to_owned());
         let cases = [
             (
                 FetchFailure {
                     name: s("TypeError"),
                     cause_code: s("ECONNREFUSED"),
-                    cause_message: s("connect ECONNREFUSED 127.0.0.1:9"),
                     ..Default::default()
                 },
                 ErrorCode::NetworkError,
@@ -383,29 +471,21 @@ mod tests {
             ),
             (
                 FetchFailure {
-                    name: s("TypeError"),
-                    cause_message: s("bad port"),
-                    ..Default::default()
+                    name: s("TopSecret99-0123456789"),
+                    code: s("TopSecret99-0123456789"),
+                    cause_code: s("TOPSECRET99_0123456789"),
                 },
                 ErrorCode::NetworkError,
-                "bad port",
+                "the request failed",
             ),
             (
                 FetchFailure {
-                    name: s("TypeError"),
-                    cause_message: s(r#"body was {"app_secret":"x"}"#),
+                    code: s("E_MADE_UP"),
+                    cause_code: s("ECONNRESET"),
                     ..Default::default()
                 },
                 ErrorCode::NetworkError,
-                "TypeError",
-            ),
-            (
-                FetchFailure {
-                    cause_message: s("leaked TopSecret99 here"),
-                    ..Default::default()
-                },
-                ErrorCode::NetworkError,
-                "leaked *** here",
+                "ECONNRESET",
             ),
             (
                 FetchFailure::default(),
@@ -431,10 +511,11 @@ mod tests {
         ];
         for (failure, code, words) in cases {
             let shown = format!("{failure:?}");
-            let e = TokenError::fetch_failed(failure, &params("TopSecret99"), 777);
+            let e =
+                TokenError::fetch_failed(failure, &params("TopSecret99-0123456789").base_url, 777);
             assert_eq!(e.code, code, "{shown}");
             assert!(e.message.contains(words), "{shown}: {}", e.message);
-            assert!(!e.message.contains("TopSecret99"));
+            assert!(!e.message.to_lowercase().contains("topsecret99"));
         }
     }
 
@@ -449,7 +530,7 @@ mod tests {
     #[test]
     fn long_or_multiline_messages_become_one_short_line() {
         let page = format!("<html>\n<body>{}</body>", "x".repeat(1000));
-        let e = TokenError::lark(1, page, 200);
+        let e = TokenError::lark(1, &page, 200, &no_secret());
         assert!(!e.message.contains('\n'));
         assert!(e.message.chars().count() < 260);
         assert!(e.message.ends_with('…'));

@@ -1,33 +1,42 @@
 //! The whole getToken flow (cache, single flight, retries, store-app steps), generic over how a
-//! request is sent and how time passes, so that it runs natively in tests with a fake transport
-//! and clock, and in wasm with fetch and JS timers.
+//! request is sent, how an answer is decoded and how time passes, so that it runs natively in
+//! tests with a fake transport and clock, and in wasm with fetch, `JSON.parse` and JS timers.
 
 use crate::cache::{CacheKey, CachedToken, TokenCache};
 use crate::error::TokenError;
 use crate::flight::SingleFlight;
 use crate::params::{AppKind, Params, TokenType};
-use crate::request::{self, TokenRequest};
-use crate::response::{self, Token};
+use crate::redact::SecretForms;
+use crate::request::{self, Request, TokenRequest};
+use crate::response::{self, LarkAnswer, Malformed, Token};
 use crate::retry;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::cell::RefCell;
 use std::future::Future;
 
-/// A complete answer: status, the body (already capped), and Retry-After when there was one.
+/// A complete answer: status, the body (already capped, in the platform's own form), and
+/// Retry-After when there was one.
 #[derive(Clone, Debug, Default)]
-pub struct HttpAnswer {
+pub struct HttpAnswer<Body> {
     pub status: u16,
-    pub body: Vec<u8>,
+    pub body: Body,
     pub retry_after: Option<String>,
 }
 
 pub trait Platform {
+    /// A body as read, before decoding.
+    type Body;
+
     /// Sends `request` and reads the answer within `timeout_ms`. Failures judged before the body
     /// (no answer, a redirect, an oversized body, the timeout) come back as errors.
-    fn send(
+    fn send<B: Serialize>(
         &self,
-        request: &TokenRequest,
+        request: &Request<B>,
         timeout_ms: u32,
-    ) -> impl Future<Output = Result<HttpAnswer, TokenError>>;
+    ) -> impl Future<Output = Result<HttpAnswer<Self::Body>, TokenError>>;
+    /// Reads a JSON body into `T`; serde's messages are dropped, since they quote the input.
+    fn decode<T: DeserializeOwned>(&self, body: &Self::Body) -> Result<T, Malformed>;
     fn sleep(&self, ms: u32) -> impl Future<Output = ()>;
     /// Milliseconds since the epoch.
     fn now_ms(&self) -> f64;
@@ -51,6 +60,26 @@ pub struct Outcome {
     pub display_url: String,
 }
 
+/// The answer from the cache alone, without any request: what the synchronous entry tries first.
+pub fn cached_token(state: &TokenState, params: &Params, now_ms: f64) -> Option<Outcome> {
+    if !params.use_cache {
+        return None;
+    }
+    let token_type = match &params.app_kind {
+        AppKind::SelfBuilt => params.token_type,
+        AppKind::StoreApp { .. } => TokenType::App,
+        AppKind::StoreTenant { .. } => TokenType::Tenant,
+    };
+    let key = CacheKey::new(params, token_type);
+    let token = state.cache.borrow_mut().get(&key, now_ms)?;
+    Some(Outcome {
+        expires_in: token.remaining_s(now_ms),
+        access_token: token.access_token,
+        msg: token.msg,
+        display_url: token.display_url,
+    })
+}
+
 pub async fn get_token<P: Platform>(
     platform: &P,
     state: &TokenState,
@@ -58,33 +87,38 @@ pub async fn get_token<P: Platform>(
 ) -> Result<Outcome, TokenError> {
     let deadline = platform.now_ms() + f64::from(params.deadline_ms);
     // Requests are built only on a cache miss: the body is the costly part of a cached call.
-    let (token, path) = match &params.app_kind {
+    let token = match &params.app_kind {
         AppKind::SelfBuilt => {
             let build = || request::self_built(params);
-            let token = cached(platform, state, params, params.token_type, build, deadline).await?;
-            (token, request::self_built_path(params.token_type))
+            cached(platform, state, params, params.token_type, &build, deadline).await?
         }
         AppKind::StoreApp { app_ticket } => {
             let build = || request::store_app_token(params, app_ticket);
-            let token = cached(platform, state, params, TokenType::App, build, deadline).await?;
-            (token, request::STORE_APP_TOKEN_PATH)
+            cached(platform, state, params, TokenType::App, &build, deadline).await?
         }
         AppKind::StoreTenant {
             app_ticket,
             tenant_key,
         } => {
             let build_app = || request::store_app_token(params, app_ticket);
-            let app = cached(platform, state, params, TokenType::App, build_app, deadline).await?;
+            let app = cached(
+                platform,
+                state,
+                params,
+                TokenType::App,
+                &build_app,
+                deadline,
+            )
+            .await?;
             let build = || request::store_tenant_token(params, &app.access_token, tenant_key);
-            let token = cached(platform, state, params, TokenType::Tenant, build, deadline).await?;
-            (token, request::STORE_TENANT_TOKEN_PATH)
+            cached(platform, state, params, TokenType::Tenant, &build, deadline).await?
         }
     };
     Ok(Outcome {
         expires_in: token.remaining_s(platform.now_ms()),
         access_token: token.access_token,
         msg: token.msg,
-        display_url: request::display_url(params, path),
+        display_url: token.display_url,
     })
 }
 
@@ -95,9 +129,9 @@ pub async fn resend_app_ticket<P: Platform>(
 ) -> Result<(i64, String, String), TokenError> {
     let request = request::resend_app_ticket(params);
     let deadline = platform.now_ms() + f64::from(params.deadline_ms);
-    let secret = params.app_secret.expose();
+    let secret = SecretForms::of(params.app_secret.expose());
     let (code, msg) = with_retries(platform, params, &request, deadline, |answer| {
-        response::parse_ack(answer.status, &answer.body, secret)
+        response::parse_ack(answer.status, platform.decode(&answer.body), &secret)
     })
     .await?;
     Ok((code, msg, request.display_url))
@@ -109,7 +143,8 @@ async fn cached<P: Platform>(
     state: &TokenState,
     params: &Params,
     token_type: TokenType,
-    build: impl FnOnce() -> TokenRequest,
+    // Dynamic, so that the three kinds of request share one compiled `cached` (size matters in wasm).
+    build: &dyn Fn() -> TokenRequest,
     deadline: f64,
 ) -> Result<CachedToken, TokenError> {
     let key = CacheKey::new(params, token_type);
@@ -136,14 +171,16 @@ async fn fetch<P: Platform>(
     deadline: f64,
     key: CacheKey,
 ) -> Result<CachedToken, TokenError> {
-    let secret = params.app_secret.expose();
+    let secret = SecretForms::of(params.app_secret.expose());
     let token: Token = with_retries(platform, params, request, deadline, |answer| {
-        response::parse(answer.status, &answer.body, token_type, secret)
+        let decoded = platform.decode::<LarkAnswer>(&answer.body);
+        response::parse(answer.status, decoded, token_type, &secret)
     })
     .await?;
     let issued_at = platform.now_ms().max(0.0) as u64;
     let cached = CachedToken {
         access_token: token.access_token,
+        display_url: request.display_url.clone(),
         expires_at_ms: issued_at.saturating_add(u64::from(token.expires_in) * 1000),
         msg: token.msg,
     };
@@ -152,21 +189,42 @@ async fn fetch<P: Platform>(
 }
 
 /// Up to `max_attempts` tries, each within `timeout_ms` and all within the deadline, waiting as
-/// `retry` says between them.
-async fn with_retries<P: Platform, T>(
+/// `retry` says between them; `read` judges each answer.
+pub async fn with_retries<P: Platform, B: Serialize, T>(
     platform: &P,
     params: &Params,
-    request: &TokenRequest,
+    request: &Request<B>,
     deadline: f64,
-    read: impl Fn(&HttpAnswer) -> Result<T, TokenError>,
+    read: impl Fn(&HttpAnswer<P::Body>) -> Result<T, TokenError>,
 ) -> Result<T, TokenError> {
+    let mut value = None;
+    let mut keep = |answer: &HttpAnswer<P::Body>| {
+        value = Some(read(answer)?);
+        Ok(())
+    };
+    retry_loop(platform, params, request, deadline, &mut keep).await?;
+    value.ok_or_else(TokenError::internal)
+}
+
+/// What judges an answer for `retry_loop`, keeping what it read.
+type Judge<'a, Body> = dyn FnMut(&HttpAnswer<Body>) -> Result<(), TokenError> + 'a;
+
+/// The loop of `with_retries`, compiled once per platform and body type however many kinds of
+/// answer are read: the send it awaits is the largest state machine in the module.
+async fn retry_loop<P: Platform, B: Serialize>(
+    platform: &P,
+    params: &Params,
+    request: &Request<B>,
+    deadline: f64,
+    read: &mut Judge<'_, P::Body>,
+) -> Result<(), TokenError> {
     let mut attempt = 1;
     loop {
         let remaining = (deadline - platform.now_ms()).max(1.0);
         let timeout_ms = f64::from(params.timeout_ms).min(remaining) as u32;
         let error = match platform.send(request, timeout_ms).await {
             Ok(answer) => match read(&answer) {
-                Ok(value) => return Ok(value),
+                Ok(()) => return Ok(()),
                 Err(mut error) => {
                     if error.http_status == Some(429) {
                         error.retry_after_s = answer
@@ -209,7 +267,7 @@ mod tests {
     #[derive(Default)]
     struct Fake {
         now: Cell<f64>,
-        answers: RefCell<VecDeque<Result<HttpAnswer, TokenError>>>,
+        answers: RefCell<VecDeque<Result<HttpAnswer<String>, TokenError>>>,
         sent: RefCell<Vec<(String, String, u32)>>,
         slept: RefCell<Vec<u32>>,
         gated: Cell<bool>,
@@ -217,14 +275,17 @@ mod tests {
     }
 
     impl Platform for Fake {
-        async fn send(
+        type Body = String;
+
+        async fn send<B: Serialize>(
             &self,
-            request: &TokenRequest,
+            request: &Request<B>,
             timeout_ms: u32,
-        ) -> Result<HttpAnswer, TokenError> {
+        ) -> Result<HttpAnswer<String>, TokenError> {
+            let body = serde_json::to_string(&request.body).unwrap();
             self.sent
                 .borrow_mut()
-                .push((request.url.clone(), request.body.clone(), timeout_ms));
+                .push((request.url.clone(), body, timeout_ms));
             if self.gated.get() {
                 let (open, wait) = oneshot::channel();
                 self.gates.borrow_mut().push(open);
@@ -234,6 +295,16 @@ mod tests {
                 .borrow_mut()
                 .pop_front()
                 .unwrap_or_else(|| Err(TokenError::network("fake", "no scripted answer")))
+        }
+
+        fn decode<T: DeserializeOwned>(&self, body: &String) -> Result<T, Malformed> {
+            serde_json::from_str(body).map_err(|e| {
+                if e.is_data() {
+                    Malformed::WrongShape
+                } else {
+                    Malformed::NotJson
+                }
+            })
         }
 
         async fn sleep(&self, ms: u32) {
@@ -254,7 +325,7 @@ mod tests {
         fn answer(&self, status: u16, body: &str) {
             self.answers.borrow_mut().push_back(Ok(HttpAnswer {
                 status,
-                body: body.as_bytes().to_vec(),
+                body: body.to_owned(),
                 retry_after: None,
             }));
         }
@@ -324,7 +395,7 @@ mod tests {
         let text = |s: &str| Some(Input::Text(s.to_owned()));
         let mut raw = RawParams {
             app_id: text("cli_a1b2c3d4e5f6a7b8"),
-            app_secret: text("FlowSecret-1"),
+            app_secret: text("FlowSecret-1-0123456789"),
             ..RawParams::default()
         };
         extra(&mut raw);
@@ -487,7 +558,7 @@ mod tests {
         let (fake, state, p) = (Fake::default(), TokenState::default(), params(|_| {}));
         fake.answers.borrow_mut().push_back(Ok(HttpAnswer {
             status: 429,
-            body: b"slow down".to_vec(),
+            body: "slow down".into(),
             retry_after: Some("2".into()),
         }));
         fake.token("t-after", HOUR_S);
@@ -508,7 +579,7 @@ mod tests {
         for _ in 0..10 {
             fake.answers.borrow_mut().push_back(Ok(HttpAnswer {
                 status: 429,
-                body: Vec::new(),
+                body: String::new(),
                 retry_after: Some("1".into()),
             }));
         }

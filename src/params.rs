@@ -2,6 +2,7 @@
 //! what is safe to send.
 
 use crate::error::TokenError;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
 pub const LARK_BASE_URL: &str = "https://open.larksuite.com";
@@ -14,13 +15,18 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 pub const MAX_ATTEMPTS: u32 = 10;
 /// Lark App IDs and secrets are about 20 and 32 characters; the cap only stops absurd input.
 pub const MAX_CREDENTIAL_CHARS: usize = 256;
+/// Redaction looks for the secret in many spellings (case-folded, reversed, base64 at every
+/// alignment, ...); a shorter secret would match ordinary words. Lark's secrets have 32 characters.
+pub const MIN_SECRET_CHARS: usize = 16;
 pub const MAX_DOMAIN_CHARS: usize = 2048;
-/// Strings longer than this are not copied out of JS at all.
+/// Strings longer than this are not copied out of JS at all (the JS entry marks them instead).
 pub const MAX_INPUT_CHARS: usize = 4096;
 
-/// One params field as the binding found it, before any validation.
-#[derive(Clone, PartialEq)]
+/// One params field as the binding found it, before any validation. Deserializing one never
+/// fails: whatever the value, it becomes a variant that validation can judge and name.
+#[derive(Clone, PartialEq, Default)]
 pub enum Input {
+    #[default]
     /// `undefined` or `null`.
     Missing,
     Text(String),
@@ -46,8 +52,14 @@ impl fmt::Debug for Input {
     }
 }
 
-#[derive(Debug, Default)]
+/// The JS entry hands over a snapshot of the caller's params: strings, numbers, booleans and null
+/// as they were, anything else as `{ kind }` (its `typeof`, `array`, or `long` for a string over
+/// `MAX_INPUT_CHARS`), and `{ unreadable: field }` when reading a field threw.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct RawParams {
+    /// The field whose getter or proxy trap threw.
+    pub unreadable: Option<Input>,
     pub app_id: Option<Input>,
     pub app_secret: Option<Input>,
     pub token_type: Option<Input>,
@@ -122,9 +134,131 @@ pub struct Params {
     pub use_cache: bool,
 }
 
+impl<'de> Deserialize<'de> for Input {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(InputVisitor)
+    }
+}
+
+struct InputVisitor;
+
+impl<'de> Visitor<'de> for InputVisitor {
+    type Value = Input;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Input, E> {
+        Ok(Input::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Input, E> {
+        Ok(Input::Number(v as f64))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Input, E> {
+        Ok(Input::Number(v as f64))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Input, E> {
+        Ok(Input::Number(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Input, E> {
+        Ok(Input::Text(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Input, E> {
+        Ok(Input::Text(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Input, E> {
+        Ok(Input::Missing)
+    }
+
+    fn visit_none<E>(self) -> Result<Input, E> {
+        Ok(Input::Missing)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Input, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Input, A::Error> {
+        Ok(Input::Other("array"))
+    }
+
+    /// The snapshot's `{ kind }` marker; any other object is just an object.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Input, A::Error> {
+        let mut input = Input::Other("object");
+        while let Some(key) = map.next_key::<String>()? {
+            if key != "kind" {
+                map.next_value::<de::IgnoredAny>()?;
+                continue;
+            }
+            input = match map.next_value::<Input>()? {
+                Input::Text(kind) if kind == "long" => Input::LongText,
+                Input::Text(kind) => Input::Other(type_name(&kind)),
+                _ => Input::Other("object"),
+            };
+        }
+        Ok(input)
+    }
+}
+
+/// A JS type name as a static string, for messages.
+fn type_name(kind: &str) -> &'static str {
+    [
+        "array",
+        "bigint",
+        "boolean",
+        "function",
+        "number",
+        "symbol",
+        "undefined",
+    ]
+    .into_iter()
+    .find(|known| *known == kind)
+    .unwrap_or("object")
+}
+
+/// The params field a snapshot says it could not read, as a static name for the error.
+fn known_field(field: &Input) -> &'static str {
+    const FIELDS: [&str; 11] = [
+        "appId",
+        "appSecret",
+        "tokenType",
+        "domain",
+        "timeoutMs",
+        "appTicket",
+        "tenantKey",
+        "cache",
+        "maxAttempts",
+        "deadlineMs",
+        "fetch",
+    ];
+    match field {
+        Input::Text(name) => FIELDS.into_iter().find(|f| f == name).unwrap_or("params"),
+        _ => "params",
+    }
+}
+
 pub fn validate(raw: RawParams) -> Result<Params, TokenError> {
+    if let Some(field) = raw.unreadable {
+        return Err(TokenError::invalid(
+            known_field(&field),
+            "could not be read",
+        ));
+    }
     let app_id = credential("appId", raw.app_id)?;
     let app_secret = Secret(credential("appSecret", raw.app_secret)?);
+    if app_secret.0.chars().count() < MIN_SECRET_CHARS {
+        return Err(TokenError::invalid(
+            "appSecret",
+            "is too short (at least 16 characters; Lark's App Secrets have 32)",
+        ));
+    }
     let token_type = match raw.token_type.unwrap_or(Input::Missing) {
         Input::Missing => TokenType::Tenant,
         Input::Text(t) if t == "tenant_access_token" => TokenType::Tenant,
@@ -139,7 +273,7 @@ pub fn validate(raw: RawParams) -> Result<Params, TokenError> {
     let base_url = match raw.domain.unwrap_or(Input::Missing) {
         Input::Missing => LARK_BASE_URL.to_owned(),
         Input::Text(text) => {
-            base_url(&text).map_err(|problem| TokenError::invalid("domain", problem))?
+            base_url_of(text).map_err(|problem| TokenError::invalid("domain", problem))?
         }
         Input::LongText => return Err(TokenError::invalid("domain", "is too long")),
         other => return Err(wrong_type("domain", &other)),
@@ -279,6 +413,23 @@ fn wrong_type(field: &'static str, input: &Input) -> TokenError {
         Input::Missing | Input::Text(_) | Input::LongText => "string",
     };
     TokenError::invalid(field, &format!("must be a string, not a {got}"))
+}
+
+/// `base_url`, remembering the last domain it judged: callers pass the same one call after call,
+/// and parsing it again was a sixth of a cached call.
+fn base_url_of(domain: String) -> Result<String, &'static str> {
+    type Judged = Option<(String, Result<String, &'static str>)>;
+    thread_local! {
+        static LAST: std::cell::RefCell<Judged> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((seen, judged)) if *seen == domain => judged.clone(),
+        _ => {
+            let judged = base_url(&domain);
+            *last = Some((domain, judged.clone()));
+            judged
+        }
+    })
 }
 
 /// 'lark', 'feishu', or a base URL: https anywhere, plain http only to this machine, and nothing
@@ -425,12 +576,12 @@ mod tests {
     fn credentials_are_trimmed() {
         let p = validate(RawParams {
             app_id: text("  cli_x \n"),
-            app_secret: text("\tsecret "),
+            app_secret: text("\tsecret-0123456789 "),
             ..good()
         })
         .unwrap();
         assert_eq!(p.app_id, "cli_x");
-        assert_eq!(p.app_secret.expose(), "secret");
+        assert_eq!(p.app_secret.expose(), "secret-0123456789");
     }
 
     #[test]

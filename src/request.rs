@@ -1,27 +1,54 @@
-//! The HTTP request for a token, and the masked form of it that results may show.
+//! The HTTP requests for tokens, and the masked form of them that results may show. Bodies are
+//! derived `Serialize` types: the platform encodes them (`JSON.stringify` in wasm).
 
-use crate::json;
 use crate::params::{Params, TokenType};
+use crate::response::MAX_BODY_BYTES;
+use serde::Serialize;
 use std::fmt;
 
 pub const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
-pub struct TokenRequest {
+/// One HTTP request, with a body of type `B` that the platform encodes as JSON.
+pub struct Request<B> {
+    pub method: &'static str,
     pub url: String,
-    /// JSON holding the App Secret: goes to the network and nowhere else.
-    pub body: String,
+    /// Sent as `Authorization: Bearer <token>` when present.
+    pub bearer: Option<String>,
+    pub body: Option<B>,
     /// The endpoint with a masked App ID, for results and logs.
     pub display_url: String,
+    /// Reading stops, and the answer is refused, past this many decoded bytes.
+    pub max_body_bytes: usize,
 }
 
-// Hand-written so that the body, which holds the secret, is never printed.
-impl fmt::Debug for TokenRequest {
+// Hand-written so that the body, which may hold the secret, and the bearer token are never printed.
+impl<B> fmt::Debug for Request<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenRequest")
+        f.debug_struct("Request")
+            .field("method", &self.method)
             .field("url", &self.display_url)
             .finish_non_exhaustive()
     }
 }
+
+/// What the auth endpoints take: App ID and Secret (and a store app's ticket), or a store app's
+/// app token and a tenant key.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum AuthBody {
+    Credentials {
+        app_id: String,
+        app_secret: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        app_ticket: Option<String>,
+    },
+    StoreTenant {
+        app_access_token: String,
+        tenant_key: String,
+    },
+}
+
+pub type TokenRequest = Request<AuthBody>;
 
 pub fn self_built_path(token_type: TokenType) -> &'static str {
     match token_type {
@@ -50,11 +77,11 @@ pub fn store_tenant_token(
     app_access_token: &str,
     tenant_key: &str,
 ) -> TokenRequest {
-    let body = json::object(&[
-        ("app_access_token", app_access_token),
-        ("tenant_key", tenant_key),
-    ]);
-    finish(params, STORE_TENANT_TOKEN_PATH, body)
+    let body = AuthBody::StoreTenant {
+        app_access_token: app_access_token.to_owned(),
+        tenant_key: tenant_key.to_owned(),
+    };
+    post(params, STORE_TENANT_TOKEN_PATH, body)
 }
 
 /// Asks Lark to push the app_ticket again.
@@ -63,19 +90,22 @@ pub fn resend_app_ticket(params: &Params) -> TokenRequest {
 }
 
 fn with_credentials(params: &Params, path: &str, app_ticket: Option<&str>) -> TokenRequest {
-    let mut fields = vec![
-        ("app_id", params.app_id.as_str()),
-        ("app_secret", params.app_secret.expose()),
-    ];
-    fields.extend(app_ticket.map(|ticket| ("app_ticket", ticket)));
-    finish(params, path, json::object(&fields))
+    let body = AuthBody::Credentials {
+        app_id: params.app_id.clone(),
+        app_secret: params.app_secret.expose().to_owned(),
+        app_ticket: app_ticket.map(str::to_owned),
+    };
+    post(params, path, body)
 }
 
-fn finish(params: &Params, path: &str, body: String) -> TokenRequest {
-    TokenRequest {
+fn post(params: &Params, path: &str, body: AuthBody) -> TokenRequest {
+    Request {
+        method: "POST",
         url: format!("{}{path}", params.base_url),
-        body,
+        bearer: None,
+        body: Some(body),
         display_url: display_url(params, path),
+        max_body_bytes: MAX_BODY_BYTES,
     }
 }
 
@@ -106,12 +136,16 @@ pub fn mask_app_id(app_id: &str) -> String {
 
 /// Keeps the masked ID a valid query value whatever visible characters the App ID has.
 fn percent_encode(text: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~*".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            for nibble in [b >> 4, b & 15] {
+                out.extend(HEX.get(usize::from(nibble)).map(|&h| char::from(h)));
+            }
         }
     }
     out
@@ -121,6 +155,10 @@ fn percent_encode(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::params::{validate, Input, RawParams};
+
+    fn json(req: &TokenRequest) -> String {
+        serde_json::to_string(&req.body).unwrap()
+    }
 
     fn params(app_id: &str, secret: &str, token_type: &str, domain: &str) -> Params {
         let text = |s: &str| Some(Input::Text(s.to_owned()));
@@ -165,11 +203,12 @@ mod tests {
         ] {
             let req = self_built(&params(
                 "cli_a1b2c3d4e5f6a7b8",
-                "secret",
+                "secret-0123456789",
                 token_type,
                 domain,
             ));
             assert_eq!(req.url, url);
+            assert_eq!(req.method, "POST");
             assert_eq!(req.display_url, format!("{url}?app_id=cli_a1***a7b8"));
         }
     }
@@ -178,24 +217,32 @@ mod tests {
     fn body_is_json_with_both_credentials() {
         let req = self_built(&params(
             "cli_a1",
-            r#"se"cr\et"#,
+            r#"se"cr\et-padding-0123"#,
             "tenant_access_token",
             "lark",
         ));
-        assert_eq!(req.body, r#"{"app_id":"cli_a1","app_secret":"se\"cr\\et"}"#);
+        assert_eq!(
+            json(&req),
+            r#"{"app_id":"cli_a1","app_secret":"se\"cr\\et-padding-0123"}"#
+        );
     }
 
     #[test]
     fn store_app_requests() {
-        let p = params("cli_a1b2c3d4e5f6a7b8", "sec", "app_access_token", "feishu");
+        let p = params(
+            "cli_a1b2c3d4e5f6a7b8",
+            "sec-0123456789abcdef",
+            "app_access_token",
+            "feishu",
+        );
         let app = store_app_token(&p, "ticket-1");
         assert_eq!(
             app.url,
             "https://open.feishu.cn/open-apis/auth/v3/app_access_token"
         );
         assert_eq!(
-            app.body,
-            r#"{"app_id":"cli_a1b2c3d4e5f6a7b8","app_secret":"sec","app_ticket":"ticket-1"}"#
+            json(&app),
+            r#"{"app_id":"cli_a1b2c3d4e5f6a7b8","app_secret":"sec-0123456789abcdef","app_ticket":"ticket-1"}"#
         );
         let tenant = store_tenant_token(&p, "a-token", "tenant-9");
         assert_eq!(
@@ -203,18 +250,17 @@ mod tests {
             "https://open.feishu.cn/open-apis/auth/v3/tenant_access_token"
         );
         assert_eq!(
-            tenant.body,
+            json(&tenant),
             r#"{"app_access_token":"a-token","tenant_key":"tenant-9"}"#
         );
-        assert!(!tenant.body.contains("sec"));
         let resend = resend_app_ticket(&p);
         assert_eq!(
             resend.url,
             "https://open.feishu.cn/open-apis/auth/v3/app_ticket/resend"
         );
         assert_eq!(
-            resend.body,
-            r#"{"app_id":"cli_a1b2c3d4e5f6a7b8","app_secret":"sec"}"#
+            json(&resend),
+            r#"{"app_id":"cli_a1b2c3d4e5f6a7b8","app_secret":"sec-0123456789abcdef"}"#
         );
         assert!(resend.display_url.ends_with("?app_id=cli_a1***a7b8"));
     }
@@ -238,7 +284,7 @@ mod tests {
     fn debug_shows_neither_body_nor_full_app_id() {
         let req = self_built(&params(
             "cli_a1b2c3d4e5f6a7b8",
-            "TopSecret123",
+            "TopSecret123-padding",
             "tenant_access_token",
             "lark",
         ));

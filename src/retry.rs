@@ -15,7 +15,8 @@ pub fn is_retryable(error: &TokenError) -> bool {
         ErrorCode::InvalidParams
         | ErrorCode::AuthFailed
         | ErrorCode::LarkError
-        | ErrorCode::BadResponse => false,
+        | ErrorCode::BadResponse
+        | ErrorCode::Internal => false,
     }
 }
 
@@ -68,15 +69,15 @@ mod tests {
                 "{code:?} {status:?}"
             );
         }
+        let secret = crate::redact::SecretForms::new("NotInAnyMessage-0123456789");
         assert!(!is_retryable(&TokenError::lark(
             10014,
-            "app secret invalid".into(),
-            200
+            "app secret invalid",
+            200,
+            &secret
         )));
         assert!(is_retryable(&TokenError::lark(
-            99991400,
-            "limit".into(),
-            400
+            99991400, "limit", 400, &secret
         )));
     }
 

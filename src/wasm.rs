@@ -1,81 +1,34 @@
-//! The JS face of the crate: reads params off a JS object, calls fetch, and turns the outcome into a
-//! result object or a `LarkbaseTokenError`. Every decision is made by the plain-Rust modules.
+//! The JS face of the crate: moves params, results and errors across with serde-wasm-bindgen, calls
+//! fetch, reads the answer, and tells time. Every decision is made by the plain-Rust modules.
+//!
+//! Whatever a caller or a custom fetch hands in is hostile until checked: getters and proxy traps
+//! can throw, promises can have throwing `then`s, chunks can lie about their length. So every call
+//! into JS that could throw goes through a `catch` binding (`Reflect`, `Function::call*`, the
+//! `Result`-returning web-sys methods), and foreign values are only awaited after being adopted by
+//! a promise of our own. The params arrive as the JS entry's snapshot (plain values only).
 
+use crate::cache::Map;
 use crate::error::{FetchFailure, TokenError};
 use crate::flow::{self, HttpAnswer, Outcome, Platform, TokenState};
-use crate::params::{self, Input, Params, RawParams, MAX_INPUT_CHARS};
-use crate::request::{TokenRequest, CONTENT_TYPE};
-use crate::response::{self, MAX_BODY_BYTES};
+use crate::params::{self, Params, RawParams};
+use crate::request::{Request, CONTENT_TYPE};
+use crate::response::{self, Malformed};
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect, Uint8Array};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::intern;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Blob, TextDecodeOptions, TextDecoder};
 
 #[wasm_bindgen]
 extern "C" {
     // Node has no `window`, so the global fetch is bound directly (as gloo-net does), not through
     // web-sys's `Window::fetch`.
     #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
-
-    type AbortSignal;
-    // A timer-backed signal: it needs no setTimeout of ours and does not keep Node running.
-    #[wasm_bindgen(catch, static_method_of = AbortSignal, js_name = timeout)]
-    fn timeout(ms: u32) -> Result<AbortSignal, JsValue>;
-    #[wasm_bindgen(method, getter)]
-    fn aborted(this: &AbortSignal) -> bool;
-    #[wasm_bindgen(method, js_name = addEventListener)]
-    fn add_event_listener(this: &AbortSignal, kind: &str, listener: &Function);
-    #[wasm_bindgen(method, js_name = removeEventListener)]
-    fn remove_event_listener(this: &AbortSignal, kind: &str, listener: &Function);
-
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
-    fn reflect_set(target: &JsValue, key: &JsValue, value: &JsValue) -> bool;
-
-    type MessageChannel;
-    #[wasm_bindgen(catch, constructor)]
-    fn new() -> Result<MessageChannel, JsValue>;
-    #[wasm_bindgen(method, getter)]
-    fn port1(this: &MessageChannel) -> MessagePort;
-
-    type MessagePort;
-    #[wasm_bindgen(method, setter)]
-    fn set_onmessage(this: &MessagePort, listener: &Function);
-    #[wasm_bindgen(method)]
-    fn close(this: &MessagePort);
-}
-
-/// Keeps Node's event loop running while a request or a retry wait is under way. Our timers are
-/// `AbortSignal.timeout`s, which do not (and n8n's scanner rules out setTimeout), so without this a
-/// script whose only work is a getToken call would exit mid-wait and lose the result. A message
-/// port with a listener holds the loop open like a socket does, until it is closed on drop.
-struct KeepAlive {
-    port: Option<MessagePort>,
-    _listener: Closure<dyn FnMut()>,
-}
-
-impl KeepAlive {
-    fn new() -> Self {
-        let listener = Closure::<dyn FnMut()>::new(|| {});
-        let port = MessageChannel::new().ok().map(|channel| channel.port1());
-        if let Some(port) = &port {
-            port.set_onmessage(listener.as_ref().unchecked_ref());
-        }
-        Self {
-            port,
-            _listener: listener,
-        }
-    }
-}
-
-impl Drop for KeepAlive {
-    fn drop(&mut self) {
-        if let Some(port) = &self.port {
-            port.close();
-        }
-    }
+    fn global_fetch(url: &str, init: &Object) -> Result<JsValue, JsValue>;
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -89,8 +42,8 @@ export interface FetchLikeResponse {
   redirected?: boolean;
   type?: string;
   headers?: { get(name: string): string | null };
-  /** Read as a stream, so an oversized body is not buffered whole. */
-  body?: ReadableStream<Uint8Array> | null;
+  /** Read as a stream, so that reading stops at 1 MiB of decoded bytes. */
+  body?: { getReader(): { read(): PromiseLike<{ done?: boolean; value?: Uint8Array }>; cancel?(): unknown } } | null;
   /** Used when there is no `body` stream. */
   text?(): Promise<string>;
 }
@@ -105,12 +58,12 @@ export type FetchLike = (
     redirect: 'manual';
     signal: AbortSignal;
   },
-) => Promise<FetchLikeResponse>;
+) => FetchLikeResponse | PromiseLike<FetchLikeResponse>;
 
 export interface TokenParams {
   /** The app's App ID, e.g. `cli_a1b2c3d4e5f6a7b8`. Surrounding white space is ignored. */
   appId: string;
-  /** The app's App Secret. Never appears in results, errors or logs. */
+  /** The app's App Secret, 16 to 256 characters (Lark's have 32). Never appears in results, errors or logs. */
   appSecret: string;
   /** Default `'tenant_access_token'`. */
   tokenType?: TokenType;
@@ -163,7 +116,8 @@ export type LarkbaseTokenErrorCode =
   | 'HTTP_ERROR'
   | 'NETWORK_ERROR'
   | 'TIMEOUT'
-  | 'BAD_RESPONSE';
+  | 'BAD_RESPONSE'
+  | 'INTERNAL_ERROR';
 
 /** What getToken rejects with. No property holds the App Secret. */
 export interface LarkbaseTokenError extends Error {
@@ -173,7 +127,7 @@ export interface LarkbaseTokenError extends Error {
   field?: string;
   /** Lark's `code`, when Lark answered with one. */
   larkCode?: number;
-  /** Lark's `msg`, when Lark answered with one. */
+  /** Lark's `msg` (at most 1000 characters), when Lark answered with one. */
   larkMsg?: string;
   httpStatus?: number;
   /** One line on what to do about it. */
@@ -181,28 +135,98 @@ export interface LarkbaseTokenError extends Error {
   /** How many requests were made before giving up. */
   attempts: number;
 }
+
+/** A token as the module hands it to the JS entry: `[access_token, expires_in, token_type, url, msg]`. */
+export type TokenTuple = [string, number, TokenType, string, string];
+/** A resend acknowledgement as the module hands it over: `[code, msg, url]`. */
+export type ResendTuple = [number, string, string];
 "#;
+
+/// A cache hit as JS last saw it: the tuple handed out, and what it was made of.
+struct SeenHit {
+    display_url: String,
+    msg: String,
+    token_type: &'static str,
+    tuple: Array,
+}
 
 thread_local! {
     // The cache and the calls in flight, for the life of the instance.
     static STATE: Rc<TokenState> = Rc::default();
+    // The tuples of recent cache hits by token, so that a hit does not turn the same strings into
+    // JS strings again: that was a sixth of a cached call.
+    static SEEN_HITS: RefCell<Map<String, SeenHit>> = RefCell::default();
+    // %TypedArray%.prototype's own byteLength getter: it reads the chunk's real length, which an
+    // own `length` or `byteLength` property cannot fake.
+    static BYTE_LENGTH: Option<Function> = typed_array_byte_length();
+}
+
+/// A token straight from the cache, or `undefined`: no request, no promise. The JS entry tries
+/// this first; anything but a hit (bad params included) goes on to `getToken`.
+#[wasm_bindgen(js_name = cachedToken, unchecked_return_type = "TokenTuple | undefined")]
+pub fn cached_token(params: JsValue) -> JsValue {
+    let Ok(params) = read_params(params) else {
+        return JsValue::UNDEFINED;
+    };
+    let hit = STATE.with(|state| flow::cached_token(state, &params, js_sys::Date::now()));
+    hit.map_or(JsValue::UNDEFINED, |outcome| hit_tuple(outcome, &params))
+}
+
+/// The tuple for a cache hit, reusing the one made for the same token last time with only its
+/// `expires_in` brought up to date. Only the synchronous entry hands these out: its caller reads
+/// the tuple at once, before another hit can change it.
+fn hit_tuple(outcome: Outcome, params: &Params) -> JsValue {
+    const MAX_SEEN: usize = 1000;
+    let token_type = params.token_type.as_str();
+    SEEN_HITS.with_borrow_mut(|seen| {
+        if let Some(hit) = seen.get(&outcome.access_token) {
+            let same = hit.display_url == outcome.display_url
+                && hit.msg == outcome.msg
+                && hit.token_type == token_type;
+            if same {
+                hit.tuple.set(1, JsValue::from(outcome.expires_in));
+                return hit.tuple.clone().into();
+            }
+        }
+        let Ok(tuple) = token_tuple(&outcome, params).dyn_into::<Array>() else {
+            return JsValue::UNDEFINED;
+        };
+        if seen.len() >= MAX_SEEN {
+            seen.clear();
+        }
+        let hit = SeenHit {
+            display_url: outcome.display_url,
+            msg: outcome.msg,
+            token_type,
+            tuple: tuple.clone(),
+        };
+        seen.insert(outcome.access_token, hit);
+        tuple.into()
+    })
 }
 
 /// Gets an access token for a Lark / Feishu app from the auth API, from the cache when it can.
-///
-/// Resolves to `{ access_token, expires_in, token_type, request: { url }, response: { code, msg } }`;
-/// rejects with a `LarkbaseTokenError`. Never throws synchronously.
-#[wasm_bindgen(js_name = getToken, unchecked_return_type = "TokenResult")]
-pub async fn get_token(
-    #[wasm_bindgen(unchecked_param_type = "TokenParams")] params: JsValue,
-) -> Result<JsValue, JsValue> {
-    token_result(&params).await.map_err(|e| to_js_error(&e))
+/// `params` is the JS entry's snapshot; `fetch` the caller's fetch, if any.
+#[wasm_bindgen(js_name = getToken, unchecked_return_type = "TokenTuple")]
+pub async fn get_token(params: JsValue, fetch: JsValue) -> Result<JsValue, JsValue> {
+    token_result(params, fetch)
+        .await
+        .map_err(|e| to_js_error(&e))
+}
+
+/// Asks Lark to push a store app's app_ticket again (it arrives as an `app_ticket` event).
+#[wasm_bindgen(js_name = resendAppTicket, unchecked_return_type = "ResendTuple")]
+pub async fn resend_app_ticket(params: JsValue, fetch: JsValue) -> Result<JsValue, JsValue> {
+    resend_result(params, fetch)
+        .await
+        .map_err(|e| to_js_error(&e))
 }
 
 /// Empties the token cache of this instance.
 #[wasm_bindgen(js_name = clearTokenCache)]
 pub fn clear_token_cache() {
     STATE.with(|state| state.cache.borrow_mut().clear());
+    SEEN_HITS.with_borrow_mut(|seen| seen.clear());
 }
 
 /// Bytes of this instance's WebAssembly memory: a diagnostic for checking that it stays bounded.
@@ -216,92 +240,131 @@ pub fn wasm_memory_bytes() -> f64 {
         .into()
 }
 
-/// Asks Lark to push a store app's app_ticket again (it arrives as an `app_ticket` event).
-///
-/// Takes `{ appId, appSecret, domain?, timeoutMs?, maxAttempts?, deadlineMs?, fetch? }`.
-#[wasm_bindgen(js_name = resendAppTicket, unchecked_return_type = "ResendResult")]
-pub async fn resend_app_ticket(
-    #[wasm_bindgen(unchecked_param_type = "TokenParams")] params: JsValue,
-) -> Result<JsValue, JsValue> {
-    resend_result(&params).await.map_err(|e| to_js_error(&e))
+/// Traps this instance on purpose, at once or in the module's next microtask (where its async
+/// work runs). Nothing calls it but the tests of the JS entry's recovery from a broken instance,
+/// which a real trap is the only honest way to check.
+#[wasm_bindgen(js_name = abortForTests)]
+pub fn abort_for_tests(in_microtask: bool) {
+    if in_microtask {
+        wasm_bindgen_futures::spawn_local(async { std::process::abort() });
+    } else {
+        std::process::abort();
+    }
 }
 
-async fn token_result(js_params: &JsValue) -> Result<JsValue, TokenError> {
-    let params = params::validate(read_params(js_params)?)?;
+async fn token_result(params: JsValue, fetch: JsValue) -> Result<JsValue, TokenError> {
+    let params = read_params(params)?;
     let platform = JsPlatform {
-        params: &params,
-        fetch: read_fetch(js_params)?,
+        base_url: &params.base_url,
+        fetch: read_fetch(fetch)?,
     };
     let state = STATE.with(Rc::clone);
     let outcome = flow::get_token(&platform, &state, &params).await?;
-    Ok(to_js_result(&outcome, &params))
+    Ok(token_tuple(&outcome, &params))
 }
 
-async fn resend_result(js_params: &JsValue) -> Result<JsValue, TokenError> {
-    let params = params::validate(read_params(js_params)?)?;
+async fn resend_result(params: JsValue, fetch: JsValue) -> Result<JsValue, TokenError> {
+    let params = read_params(params)?;
     let platform = JsPlatform {
-        params: &params,
-        fetch: read_fetch(js_params)?,
+        base_url: &params.base_url,
+        fetch: read_fetch(fetch)?,
     };
-    let (code, msg, display_url) = flow::resend_app_ticket(&platform, &params).await?;
-    let result = Object::new();
-    set(
-        &result,
-        "request",
-        &object_with(&[("url", JsValue::from_str(&display_url))]),
-    );
-    set(
-        &result,
-        "response",
-        &object_with(&[
-            ("code", JsValue::from_f64(code as f64)),
-            ("msg", JsValue::from_str(&msg)),
-        ]),
-    );
-    Ok(result.into())
+    let ack = flow::resend_app_ticket(&platform, &params).await?;
+    to_js(&ack)
 }
 
-/// fetch, JS time and randomness, for the plain-Rust flow.
-struct JsPlatform<'a> {
-    params: &'a Params,
-    fetch: Option<Function>,
+pub(crate) fn read_params(snapshot: JsValue) -> Result<Params, TokenError> {
+    let raw: RawParams = serde_wasm_bindgen::from_value(snapshot).map_err(|_| {
+        TokenError::invalid("params", "must be an object such as { appId, appSecret }")
+    })?;
+    params::validate(raw)
+}
+
+pub(crate) fn read_fetch(value: JsValue) -> Result<Option<Function>, TokenError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value
+        .dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| TokenError::invalid("fetch", "must be a function"))
+}
+
+fn token_tuple(outcome: &Outcome, params: &Params) -> JsValue {
+    let tuple = (
+        &outcome.access_token,
+        outcome.expires_in,
+        params.token_type.as_str(),
+        &outcome.display_url,
+        &outcome.msg,
+    );
+    to_js(&tuple).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, TokenError> {
+    serde_wasm_bindgen::to_value(value).map_err(|_| TokenError::internal())
+}
+
+/// The one place a `TokenError` becomes a JS `Error`: its serialized fields on an `Error` named
+/// `LarkbaseTokenError`.
+fn to_js_error(e: &TokenError) -> JsValue {
+    let error = js_sys::Error::new(&e.message);
+    error.set_name("LarkbaseTokenError");
+    if let Ok(fields) = serde_wasm_bindgen::to_value(e) {
+        if let Some(fields) = fields.dyn_ref::<Object>() {
+            Object::assign(&error, fields);
+        }
+    }
+    error.into()
+}
+
+/// fetch, JS time and randomness, for the plain-Rust flows (the token's and Lark Base's).
+pub(crate) struct JsPlatform<'a> {
+    /// Where requests go, for the messages of failed ones.
+    pub(crate) base_url: &'a str,
+    pub(crate) fetch: Option<Function>,
+}
+
+/// The cache and the calls in flight, which the Lark Base calls share with getToken.
+pub(crate) fn token_state() -> Rc<TokenState> {
+    STATE.with(Rc::clone)
 }
 
 impl Platform for JsPlatform<'_> {
-    async fn send(
+    type Body = String;
+
+    async fn send<B: Serialize>(
         &self,
-        request: &TokenRequest,
+        request: &Request<B>,
         timeout_ms: u32,
-    ) -> Result<HttpAnswer, TokenError> {
-        // The global fetch's socket holds the event loop open by itself; a custom fetch may not.
-        let _alive = self.fetch.as_ref().map(|_| KeepAlive::new());
-        let signal = timer_signal(timeout_ms, &self.params.base_url)?;
-        let mut on_abort = JsValue::UNDEFINED.unchecked_into::<Function>();
-        let deadline = Promise::new(&mut |resolve, _| {
-            signal.add_event_listener("abort", &resolve);
-            on_abort = resolve;
-        });
-        let call = Call {
-            params: self.params,
+    ) -> Result<HttpAnswer<String>, TokenError> {
+        // Only the body depends on its type; the rest is compiled once.
+        let body = match &request.body {
+            Some(body) => js_sys::JSON::stringify(&to_js(body)?)
+                .map(JsValue::from)
+                .map_err(|_| TokenError::internal())?,
+            None => JsValue::UNDEFINED,
+        };
+        self.send_json(
+            request.method,
+            &request.url,
+            request.bearer.as_deref(),
+            &body,
+            request.max_body_bytes,
             timeout_ms,
-            signal,
-            deadline,
-            on_abort,
-        };
-        let init = request_init(request, &call.signal);
-        let sent = match &self.fetch {
-            Some(fetch) => fetch.call2(&JsValue::UNDEFINED, &JsValue::from(&request.url), &init),
-            None => global_fetch(&request.url, &init).map(JsValue::from),
-        };
-        let response = call.settle(sent.map_err(|e| call.failure(&e))?).await?;
-        call.read_answer(&response).await
+        )
+        .await
+    }
+
+    fn decode<T: DeserializeOwned>(&self, body: &String) -> Result<T, Malformed> {
+        let value = js_sys::JSON::parse(body).map_err(|_| Malformed::NotJson)?;
+        serde_wasm_bindgen::from_value(value).map_err(|_| Malformed::WrongShape)
     }
 
     async fn sleep(&self, ms: u32) {
-        let _alive = KeepAlive::new();
-        if let Ok(signal) = timer_signal(ms, &self.params.base_url) {
-            let done = Promise::new(&mut |resolve, _| signal.add_event_listener("abort", &resolve));
-            let _ = JsFuture::from(done).await;
+        // The JS entry keeps Node running while a call is pending, retry waits included.
+        if let Ok(timer) = Timer::start(ms) {
+            let _ = JsFuture::from(timer.fired.clone()).await;
         }
     }
 
@@ -314,321 +377,341 @@ impl Platform for JsPlatform<'_> {
     }
 }
 
-/// A signal that aborts after `ms`: our only timer, since n8n's scanner rules out setTimeout.
-fn timer_signal(ms: u32, base_url: &str) -> Result<AbortSignal, TokenError> {
-    AbortSignal::timeout(ms).map_err(|_| {
-        TokenError::network(
-            base_url,
-            "this runtime has no AbortSignal.timeout (Node.js 20 or later is needed)",
-        )
-    })
-}
-
-/// One request in flight, with the deadline every await is raced against: a custom fetch may
-/// ignore the abort signal, and a body may drip slower than the timeout.
-struct Call<'a> {
-    params: &'a Params,
-    timeout_ms: u32,
-    signal: AbortSignal,
-    deadline: Promise,
-    /// The deadline's listener on the signal.
-    on_abort: Function,
-}
-
-// Node keeps a timeout signal that has listeners alive until it fires, and with it the deadline
-// and everything raced against it, the response included: a finished call lets go of it.
-impl Drop for Call<'_> {
-    fn drop(&mut self) {
-        self.signal.remove_event_listener("abort", &self.on_abort);
+impl JsPlatform<'_> {
+    async fn send_json(
+        &self,
+        method: &str,
+        url: &str,
+        bearer: Option<&str>,
+        body: &JsValue,
+        max_body_bytes: usize,
+        timeout_ms: u32,
+    ) -> Result<HttpAnswer<String>, TokenError> {
+        let call = Call::start(self.base_url, timeout_ms)?;
+        let init = request_init(method, bearer, body, &call.timer.signal)?;
+        let sent = match &self.fetch {
+            Some(fetch) => fetch.call2(&JsValue::UNDEFINED, &JsValue::from(url), &init),
+            None => global_fetch(url, &init),
+        };
+        let response = call.settle(sent.map_err(|e| call.failure(&e))?).await?;
+        call.read_answer(&response, max_body_bytes).await
     }
 }
 
-impl Call<'_> {
+/// A promise that resolves `ms` after it starts, on an `AbortSignal.timeout`: our only timer,
+/// since n8n's package scanner rules out setTimeout. `AbortSignal.timeout` exists in every runtime
+/// this package supports (Node.js 20+, Deno 2, Bun 1) and cannot throw for a `u32`.
+struct Timer {
+    signal: AbortSignal,
+    fired: Promise,
+    listener: Function,
+}
+
+impl Timer {
+    fn start(ms: u32) -> Result<Self, TokenError> {
+        let signal = AbortSignal::timeout_with_u32(ms);
+        let mut listener = None;
+        let fired = Promise::new(&mut |resolve, _| listener = Some(resolve));
+        let listener = listener.ok_or_else(TokenError::internal)?;
+        signal
+            .add_event_listener_with_callback("abort", &listener)
+            .map_err(|_| TokenError::internal())?;
+        Ok(Self {
+            signal,
+            fired,
+            listener,
+        })
+    }
+}
+
+// Node keeps a timeout signal that has listeners until it fires, and with it everything that
+// hangs on it (the race below holds the response): a finished wait lets go of it at once.
+impl Drop for Timer {
+    fn drop(&mut self) {
+        let _ = self
+            .signal
+            .remove_event_listener_with_callback("abort", &self.listener);
+    }
+}
+
+/// One request in flight, with the timer every await is raced against: a custom fetch may ignore
+/// the abort signal, and a body may drip slower than the timeout.
+struct Call<'a> {
+    base_url: &'a str,
+    timeout_ms: u32,
+    timer: Timer,
+    /// `Date.now()` at which the attempt's time is up, for loops that never let a timer run.
+    ends_at: f64,
+}
+
+impl<'a> Call<'a> {
+    fn start(base_url: &'a str, timeout_ms: u32) -> Result<Self, TokenError> {
+        let timer = Timer::start(timeout_ms)?;
+        Ok(Self {
+            base_url,
+            timeout_ms,
+            timer,
+            ends_at: js_sys::Date::now() + f64::from(timeout_ms),
+        })
+    }
+
+    fn timed_out(&self) -> bool {
+        self.timer.signal.aborted() || js_sys::Date::now() >= self.ends_at
+    }
+
+    /// Awaits a foreign value (a promise, a thenable, anything) or the timeout, whichever comes first.
     async fn settle(&self, value: JsValue) -> Result<JsValue, TokenError> {
-        let race = Promise::race(&Array::of2(&Promise::resolve(&value), &self.deadline));
+        let race = Promise::race(&Array::of2(&adopt(&value), &self.timer.fired));
         let outcome = JsFuture::from(race).await;
-        if self.signal.aborted() {
+        if self.timed_out() {
             return Err(TokenError::timeout(self.timeout_ms));
         }
         outcome.map_err(|e| self.failure(&e))
     }
 
     fn failure(&self, error: &JsValue) -> TokenError {
-        let text = |target: &JsValue, key| get(target, key).as_string();
+        let text = |target: &JsValue, key| short_text(&get(target, key), 64);
         let cause = get(error, "cause");
         let failure = FetchFailure {
             name: text(error, "name"),
             code: text(error, "code"),
             cause_code: text(&cause, "code"),
-            cause_message: text(&cause, "message"),
         };
-        TokenError::fetch_failed(failure, self.params, self.timeout_ms)
+        TokenError::fetch_failed(failure, self.base_url, self.timeout_ms)
     }
 
-    async fn read_answer(&self, response: &JsValue) -> Result<HttpAnswer, TokenError> {
+    async fn read_answer(
+        &self,
+        response: &JsValue,
+        max_body_bytes: usize,
+    ) -> Result<HttpAnswer<String>, TokenError> {
         let status = get(response, "status")
             .as_f64()
             .filter(|s| s.fract() == 0.0 && (0.0..=999.0).contains(s))
             .map(|s| s as u16)
             .ok_or_else(|| TokenError::bad_response("the fetch result has no HTTP status", None))?;
         let redirected = get(response, "redirected").as_bool() == Some(true)
-            || get(response, "type").as_string().as_deref() == Some("opaqueredirect");
+            || short_text(&get(response, "type"), 16).as_deref() == Some("opaqueredirect");
         let body = get(response, "body");
         let content_length = header(response, "content-length");
-        if let Err(e) = response::check_head(status, redirected, content_length.as_deref()) {
-            discard(&body);
+        let head = response::check_head(
+            status,
+            redirected,
+            content_length.as_deref(),
+            max_body_bytes,
+        );
+        if let Err(e) = head {
+            cancel(&body);
             return Err(e);
         }
-        // A declared length (checked against the cap above) lets the body come in one await;
-        // otherwise it is streamed, so that reading stops at the cap.
-        let bytes = match (content_length, method(response, "arrayBuffer")) {
-            (Some(_), Some(array_buffer)) => {
-                let buffer = array_buffer.call0(response).map_err(|_| {
-                    TokenError::bad_response("the body cannot be read", Some(status))
-                })?;
-                let buffer = self.settle(buffer).await?;
-                let bytes = Uint8Array::new(&buffer).to_vec();
-                if bytes.len() > MAX_BODY_BYTES {
-                    return Err(response::body_too_big(status));
-                }
-                bytes
+        let text = match method(&body, "getReader") {
+            Some(get_reader) => {
+                self.read_stream(&body, &get_reader, status, max_body_bytes)
+                    .await?
             }
-            _ => self.read_body(response, &body, status).await?,
+            None => self.read_text(response, status, max_body_bytes).await?,
         };
         Ok(HttpAnswer {
             status,
-            body: bytes,
+            body: text,
             retry_after: header(response, "retry-after"),
         })
     }
 
-    /// Streams the body so that reading stops at `MAX_BODY_BYTES`, whatever Content-Length said.
-    async fn read_body(
+    /// Reads a body stream, counting the decoded bytes as they come: reading stops at the cap,
+    /// whatever Content-Length or Content-Encoding said, and no chunk past it is copied in.
+    async fn read_stream(
         &self,
-        response: &JsValue,
         body: &JsValue,
+        get_reader: &Function,
         status: u16,
-    ) -> Result<Vec<u8>, TokenError> {
+        max_body_bytes: usize,
+    ) -> Result<String, TokenError> {
         let unreadable = || TokenError::bad_response("the body cannot be read", Some(status));
-        let Some(get_reader) = method(body, "getReader") else {
-            let Some(text) = method(response, "text") else {
-                return Ok(Vec::new());
-            };
-            let text = self
-                .settle(text.call0(response).map_err(|_| unreadable())?)
-                .await?;
-            let text = text.as_string().ok_or_else(unreadable)?;
-            if text.len() > MAX_BODY_BYTES {
-                return Err(response::body_too_big(status));
-            }
-            return Ok(text.into_bytes());
-        };
         let reader = get_reader.call0(body).map_err(|_| unreadable())?;
         let read = method(&reader, "read").ok_or_else(unreadable)?;
-        let mut bytes = Vec::new();
-        loop {
-            let chunk = self
-                .settle(read.call0(&reader).map_err(|_| unreadable())?)
-                .await?;
+        let decoder = TextDecoder::new().map_err(|_| unreadable())?;
+        let streaming = TextDecodeOptions::new();
+        streaming.set_stream(true);
+        let mut text = String::new();
+        let mut counted = 0usize;
+        let outcome = loop {
+            let chunk = match read.call0(&reader) {
+                Ok(pending) => self.settle(pending).await,
+                Err(_) => Err(unreadable()),
+            };
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => break Err(e),
+            };
             if get(&chunk, "done").as_bool() == Some(true) {
-                return Ok(bytes);
+                break decoder.decode().map_err(|_| unreadable());
             }
-            let value = get(&chunk, "value")
-                .dyn_into::<Uint8Array>()
-                .map_err(|_| unreadable())?;
-            let start = bytes.len();
-            let end = start.saturating_add(value.length() as usize);
-            if end > MAX_BODY_BYTES {
-                discard(&reader);
-                return Err(response::body_too_big(status));
+            let value = get(&chunk, "value");
+            let Some(length) = byte_length(&value) else {
+                break Err(unreadable());
+            };
+            // An empty chunk counts as one byte, so that a stream of them ends too.
+            counted = counted.saturating_add(length.max(1));
+            if counted > max_body_bytes {
+                break Err(response::body_too_big(status, max_body_bytes));
             }
-            bytes.resize(end, 0);
-            if let Some(room) = bytes.get_mut(start..end) {
-                value.copy_to(room);
+            // Chunks that are ready at once never let the timer's event run.
+            if self.timed_out() {
+                break Err(TokenError::timeout(self.timeout_ms));
+            }
+            match decoder.decode_with_buffer_source_and_options(value.unchecked_ref(), &streaming) {
+                Ok(piece) => text.push_str(&piece),
+                Err(_) => break Err(unreadable()),
+            }
+        };
+        match outcome {
+            Ok(rest) => {
+                text.push_str(&rest);
+                Ok(text)
+            }
+            Err(e) => {
+                cancel(&reader);
+                Err(e)
             }
         }
     }
-}
 
-fn read_params(js: &JsValue) -> Result<RawParams, TokenError> {
-    if !js.is_object() {
-        return Err(TokenError::invalid(
-            "params",
-            "must be an object such as { appId, appSecret }",
-        ));
-    }
-    Ok(RawParams {
-        app_id: Some(read_input(js, "appId")?),
-        app_secret: Some(read_input(js, "appSecret")?),
-        token_type: Some(read_input(js, "tokenType")?),
-        domain: Some(read_input(js, "domain")?),
-        timeout_ms: Some(read_input(js, "timeoutMs")?),
-        app_ticket: Some(read_input(js, "appTicket")?),
-        tenant_key: Some(read_input(js, "tenantKey")?),
-        cache: Some(read_input(js, "cache")?),
-        max_attempts: Some(read_input(js, "maxAttempts")?),
-        deadline_ms: Some(read_input(js, "deadlineMs")?),
-    })
-}
-
-fn read_input(js: &JsValue, field: &'static str) -> Result<Input, TokenError> {
-    let value = read_field(js, field)?;
-    Ok(if value.is_undefined() || value.is_null() {
-        Input::Missing
-    } else if let Some(text) = value.dyn_ref::<JsString>() {
-        if text.length() as usize > MAX_INPUT_CHARS {
-            Input::LongText
-        } else {
-            Input::Text(String::from(text))
+    /// A body given by `text()` only: its size is checked before it is copied in.
+    async fn read_text(
+        &self,
+        response: &JsValue,
+        status: u16,
+        max_body_bytes: usize,
+    ) -> Result<String, TokenError> {
+        let unreadable = || TokenError::bad_response("the body cannot be read", Some(status));
+        let Some(text) = method(response, "text") else {
+            return Ok(String::new());
+        };
+        let text = self
+            .settle(text.call0(response).map_err(|_| unreadable())?)
+            .await?;
+        let text = text.dyn_into::<JsString>().map_err(|_| unreadable())?;
+        if !fits(&text, max_body_bytes) {
+            return Err(response::body_too_big(status, max_body_bytes));
         }
-    } else if let Some(number) = value.as_f64() {
-        Input::Number(number)
-    } else if let Some(flag) = value.as_bool() {
-        Input::Bool(flag)
-    } else {
-        Input::Other(type_name(&value))
-    })
-}
-
-/// Getters and proxies can throw; that is bad input, not a crash.
-fn read_field(js: &JsValue, field: &'static str) -> Result<JsValue, TokenError> {
-    Reflect::get(js, &property(field)).map_err(|_| TokenError::invalid(field, "could not be read"))
-}
-
-fn read_fetch(js: &JsValue) -> Result<Option<Function>, TokenError> {
-    let value = read_field(js, "fetch")?;
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    value
-        .dyn_into::<Function>()
-        .map(Some)
-        .map_err(|_| TokenError::invalid("fetch", "must be a function"))
-}
-
-fn type_name(value: &JsValue) -> &'static str {
-    match value.js_typeof().as_string().as_deref() {
-        Some("boolean") => "boolean",
-        Some("bigint") => "bigint",
-        Some("symbol") => "symbol",
-        Some("function") => "function",
-        _ if Array::is_array(value) => "array",
-        _ => "object",
+        Ok(String::from(text))
     }
 }
 
-fn request_init(request: &TokenRequest, signal: &AbortSignal) -> Object {
+/// Whether a JS string is at most `max` bytes as UTF-8. Its UTF-16 length settles most cases (a
+/// unit is 1 to 3 bytes); otherwise a Blob measures it, outside the module.
+fn fits(text: &JsString, max: usize) -> bool {
+    let units = text.length() as usize;
+    if units > max {
+        return false;
+    }
+    if units.saturating_mul(3) <= max {
+        return true;
+    }
+    Blob::new_with_str_sequence(&Array::of1(text)).is_ok_and(|blob| blob.size() <= max as f64)
+}
+
+/// fetch's init: a plain object, as the documented `FetchLike` contract says.
+fn request_init(
+    method: &str,
+    bearer: Option<&str>,
+    body: &JsValue,
+    signal: &AbortSignal,
+) -> Result<Object, TokenError> {
     let headers = Object::new();
-    set(&headers, "Content-Type", &JsValue::from_str(CONTENT_TYPE));
+    let mut fields = vec![("Content-Type", JsValue::from_str(CONTENT_TYPE))];
+    if let Some(token) = bearer {
+        fields.push(("Authorization", JsValue::from(format!("Bearer {token}"))));
+    }
+    set_all(&headers, &fields)?;
     let init = Object::new();
-    set(&init, "method", &JsValue::from_str("POST"));
-    set(&init, "headers", &headers);
-    set(&init, "body", &JsValue::from_str(&request.body));
-    // Following a redirect would re-send the secret to wherever it points.
-    set(&init, "redirect", &JsValue::from_str("manual"));
-    set(&init, "signal", signal);
-    init
+    set_all(
+        &init,
+        &[
+            ("method", JsValue::from_str(method)),
+            ("headers", headers.into()),
+            ("body", body.clone()),
+            // Following a redirect would re-send the secret to wherever it points.
+            ("redirect", JsValue::from_str("manual")),
+            ("signal", signal.into()),
+        ],
+    )?;
+    Ok(init)
 }
 
-fn to_js_result(outcome: &Outcome, params: &Params) -> JsValue {
-    let result = Object::new();
-    set(
-        &result,
-        "access_token",
-        &JsValue::from_str(&outcome.access_token),
-    );
-    set(&result, "expires_in", &JsValue::from(outcome.expires_in));
-    set(
-        &result,
-        "token_type",
-        &JsValue::from_str(params.token_type.as_str()),
-    );
-    set(
-        &result,
-        "request",
-        &object_with(&[("url", JsValue::from_str(&outcome.display_url))]),
-    );
-    set(
-        &result,
-        "response",
-        &object_with(&[
-            ("code", JsValue::from_f64(0.0)),
-            ("msg", JsValue::from_str(&outcome.msg)),
-        ]),
-    );
-    result.into()
-}
-
-fn object_with(fields: &[(&'static str, JsValue)]) -> Object {
-    let object = Object::new();
+/// Sets properties of an object made here.
+fn set_all(target: &Object, fields: &[(&str, JsValue)]) -> Result<(), TokenError> {
     for (key, value) in fields {
-        set(&object, key, value);
+        Reflect::set(target, &JsValue::from_str(key), value).map_err(|_| TokenError::internal())?;
     }
-    object
+    Ok(())
 }
 
-/// The one place a `TokenError` becomes a JS `Error`.
-fn to_js_error(e: &TokenError) -> JsValue {
-    let error = js_sys::Error::new(&e.message);
-    error.set_name("LarkbaseTokenError");
-    set(&error, "code", &JsValue::from_str(e.code.as_str()));
-    if let Some(field) = e.field {
-        set(&error, "field", &JsValue::from_str(field));
-    }
-    if let Some(code) = e.lark_code {
-        set(&error, "larkCode", &JsValue::from_f64(code as f64));
-    }
-    if let Some(msg) = &e.lark_msg {
-        set(&error, "larkMsg", &JsValue::from_str(msg));
-    }
-    if let Some(status) = e.http_status {
-        set(&error, "httpStatus", &JsValue::from(status));
-    }
-    set(&error, "hint", &JsValue::from_str(e.hint));
-    set(&error, "attempts", &JsValue::from(e.attempts));
-    error.into()
+/// A promise of our own that follows `value`: a throwing `then` or `constructor` getter rejects it
+/// instead of throwing here, as `Promise.resolve` would.
+fn adopt(value: &JsValue) -> Promise {
+    Promise::new(&mut |resolve, _| {
+        let _ = resolve.call1(&JsValue::UNDEFINED, value);
+    })
 }
 
-/// Property names are interned: decoding each one from wasm memory on every call was most of
-/// the cost of a cached getToken.
-fn property(name: &'static str) -> JsValue {
-    JsValue::from_str(intern(name))
-}
-
-fn get(target: &JsValue, key: &'static str) -> JsValue {
+/// A property of a foreign value, or `undefined` when it has none or reading it throws.
+fn get(target: &JsValue, key: &str) -> JsValue {
     if !target.is_object() && !target.is_function() {
         return JsValue::UNDEFINED;
     }
-    Reflect::get(target, &property(key)).unwrap_or(JsValue::UNDEFINED)
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Sets a property of an object made here: these are fresh plain objects, so the set cannot
-/// throw, and the call skips the exception handling a `catch` binding costs.
-fn set(target: &JsValue, key: &'static str, value: &JsValue) {
-    reflect_set(target, &property(key), value);
-}
-
-fn method(target: &JsValue, key: &'static str) -> Option<Function> {
+fn method(target: &JsValue, key: &str) -> Option<Function> {
     get(target, key).dyn_into::<Function>().ok()
 }
 
-fn header(response: &JsValue, name: &'static str) -> Option<String> {
+/// A string value of at most `max` UTF-16 units, copied in; anything else is `None`.
+fn short_text(value: &JsValue, max: u32) -> Option<String> {
+    let text = value.dyn_ref::<JsString>()?;
+    (text.length() <= max).then(|| String::from(text))
+}
+
+/// A response header through the response's own `headers.get`, or `None`.
+fn header(response: &JsValue, name: &str) -> Option<String> {
     let headers = get(response, "headers");
-    method(&headers, "get")?
-        .call1(&headers, &property(name))
+    let value = method(&headers, "get")?
+        .call1(&headers, &JsValue::from_str(name))
+        .ok()?;
+    short_text(&value, 64)
+}
+
+fn typed_array_byte_length() -> Option<Function> {
+    let uint8_prototype = Object::get_prototype_of(&Uint8Array::new_with_length(0));
+    let typed_array_prototype = Object::get_prototype_of(&uint8_prototype);
+    let descriptor = Object::get_own_property_descriptor(
+        &typed_array_prototype,
+        &JsValue::from_str("byteLength"),
+    );
+    Reflect::get(&descriptor, &JsValue::from_str("get"))
         .ok()?
-        .as_string()
+        .dyn_into()
+        .ok()
+}
+
+/// The real byte length of a typed array chunk; `None` for anything that is not one.
+fn byte_length(chunk: &JsValue) -> Option<usize> {
+    let length = BYTE_LENGTH.with(|getter| getter.as_ref()?.call0(chunk).ok()?.as_f64())?;
+    Some(length as usize)
 }
 
 /// Cancels a body stream or reader we stop reading, so its connection is freed; the promise
 /// `cancel` returns is awaited in the background so that its rejection is never unhandled.
-fn discard(stream: &JsValue) {
+fn cancel(stream: &JsValue) {
     let Some(cancel) = method(stream, "cancel") else {
         return;
     };
     if let Ok(pending) = cancel.call0(stream) {
+        let pending = adopt(&pending);
         wasm_bindgen_futures::spawn_local(async move {
-            let _ = JsFuture::from(Promise::resolve(&pending)).await;
+            let _ = JsFuture::from(pending).await;
         });
     }
 }

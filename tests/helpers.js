@@ -16,6 +16,7 @@ const SECRETS = {
   other: 'CanarySecret-1b8d4e6f-other/0002',
   escaped: 'Canary"Secret\\5c0e-esc/0003',
   wrong: 'CanarySecret-0d9e8f7a-wrong-0004',
+  hostile: 'CanaryHostile-4d9b2e7a-secret-0005',
 };
 
 /** The end-to-end tests' secrets: one per way a secret reaches real n8n. */
@@ -47,10 +48,10 @@ const CANARIES = [
   ...Object.values(SECRETS),
   ...E2E_SECRETS.all(),
   'WasmCanarySecret-3e1f0a9b',
-  'FlowSecret-1',
-  'RobustCanary-5e7d',
+  'FlowSecret-1-0123456789',
+  'RobustCanary-5e7d-0123456789',
   's3cr3t-Value-0123456789abcdefABCD',
-  'TopSecret99',
+  'TopSecret99-0123456789',
   'LoadCanary-secret',
   require('./lark-stand-in').DEMO_APP.appSecret,
 ];

@@ -49,7 +49,7 @@ async function calls(/** @type {number} */ from, /** @type {number} */ to) {
 
 test('100,000 calls over 10,000 apps: bounded cache, wasm memory flat once warm', async () => {
   clearTokenCache();
-  const { wasmMemoryBytes } = require('../dist/pkg/larkbase_get_token.js');
+  const { wasmMemoryBytes } = require('..');
   const atStart = wasmMemoryBytes();
   await calls(0, CALLS / 10);
   const warm = wasmMemoryBytes();

@@ -5,6 +5,7 @@
 
 const { test, before, after, mock } = require('node:test');
 const assert = require('node:assert/strict');
+const { Readable } = require('node:stream');
 const { NodeApiError, NodeOperationError } = require('n8n-workflow');
 const pkg = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'package.json'), 'utf8'));
 const { startStandIn, DEMO_RECORDS } = require('./lark-stand-in');
@@ -60,7 +61,11 @@ async function httpRequest(options) {
     statusCode: response.status,
     statusMessage: response.statusText,
     headers: Object.fromEntries(/** @type {Iterable<[string, string]>} */ (/** @type {unknown} */ (response.headers))),
-    body: await response.text(),
+    // Like axios under n8n's helper: a Node stream for `encoding: 'stream'`, else the text.
+    body:
+      options.encoding === 'stream' && response.body
+        ? Readable.fromWeb(/** @type {import('node:stream/web').ReadableStream} */ (response.body))
+        : await response.text(),
   };
 }
 
@@ -261,14 +266,18 @@ test('the request helper adapter: status, headers, body, redirects and errors', 
   const ok = await fetch(`${lark.url}/open-apis/auth/v3/tenant_access_token/internal`, init);
   assert.equal(ok.status, 200);
   assert.match(String(ok.headers?.get('Content-Type')), /^application\/json/);
-  assert.equal(JSON.parse(String(await ok.text?.())).code, 0);
+  // The body comes as a stream, read the way the module reads it.
+  const reader = /** @type {any} */ (ok.body).getReader();
+  let text = '';
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += Buffer.from(chunk.value);
+  assert.equal(JSON.parse(text).code, 0);
 
   lark.inject('redirect');
   const redirect = await fetch(`${lark.url}/open-apis/auth/v3/tenant_access_token/internal`, init);
   assert.equal(redirect.status, 302);
 
   /** @type {any} */
-  const failed = await fetch('http://127.0.0.1:9/open-apis/auth/v3/tenant_access_token/internal', init).catch((e) => e);
+  const failed = await Promise.resolve(fetch('http://127.0.0.1:9/open-apis/auth/v3/tenant_access_token/internal', init)).catch((e) => e);
   record('adapter error', failed);
   assert.ok(failed instanceof Error);
   assert.equal(failed.message, 'request failed');

@@ -26,6 +26,7 @@ test('loading the package, its node or its credential does not load or compile t
     exports: [
       'clearTokenCache', 'createRecords', 'deleteRecords', 'getRecords', 'getToken', 'isLarkbaseError', 'isLarkbaseTokenError',
       'larkbaseCall', 'listFields', 'listTables', 'resendAppTicket', 'searchRecords', 'updateRecords', 'upsertRecords',
+      'wasmMemoryBytes',
     ],
     wasmLoaded: false,
   });

@@ -3,12 +3,53 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Function, Object, Reflect};
-use larkbase_get_token::wasm::get_token;
+use larkbase_get_token::wasm;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const SECRET: &str = "WasmCanarySecret-3e1f0a9b";
+
+/// The module's exports take the JS entry's snapshot of the params and the fetch apart; these
+/// tests hand over a plain object, as the entry does, and its `fetch` beside it. Results come as
+/// the tuple the entry turns into the documented object.
+async fn get_token(params: JsValue) -> Result<JsValue, JsValue> {
+    let _alive = KeepAlive::new();
+    let fetch = if params.is_object() {
+        get(&params, "fetch")
+    } else {
+        JsValue::UNDEFINED
+    };
+    let tuple = wasm::get_token(params, fetch).await?;
+    let field = |n: u32| tuple.unchecked_ref::<Array>().get(n);
+    Ok(object(&[
+        ("access_token", field(0)),
+        ("expires_in", field(1)),
+        ("token_type", field(2)),
+        ("request", object(&[("url", field(3))])),
+        ("response", object(&[("code", 0.into()), ("msg", field(4))])),
+    ]))
+}
+
+/// Keeps Node running while a call is pending, as the JS entry does: the module's own timers
+/// (`AbortSignal.timeout`) do not, and the runner exits when the event loop empties.
+struct KeepAlive(JsValue);
+
+impl KeepAlive {
+    fn new() -> Self {
+        let open = Function::new_no_args(
+            "const { port1 } = new MessageChannel(); port1.onmessage = () => {}; return port1;",
+        );
+        Self(open.call0(&JsValue::NULL).unwrap())
+    }
+}
+
+impl Drop for KeepAlive {
+    fn drop(&mut self) {
+        let close: Function = get(&self.0, "close").unchecked_into();
+        close.call0(&self.0).unwrap();
+    }
+}
 
 fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &key.into()).unwrap()
@@ -153,7 +194,7 @@ async fn invalid_params_name_the_field_without_calling_fetch() {
     let fetch = fake_fetch(200, "{}");
     let cases: [(JsValue, &str); 5] = [
         (JsValue::NULL, "params"),
-        (object(&[("appSecret", "s".into())]), "appId"),
+        (object(&[("appSecret", SECRET.into())]), "appId"),
         (
             params(&fetch, &[("appSecret", JsValue::from(7))]),
             "appSecret",
@@ -174,11 +215,38 @@ async fn invalid_params_name_the_field_without_calling_fetch() {
 }
 
 #[wasm_bindgen_test]
-async fn an_echoed_secret_is_redacted() {
+async fn an_echoed_secret_withholds_the_message() {
     let body = format!(r#"{{"code":10014,"msg":"bad body: {{\"app_secret\":\"{SECRET}\"}}"}}"#);
     let error = error_of(params(&fake_fetch(400, &body), &[])).await;
     assert_no_secret(&error);
-    assert!(get(&error, "larkMsg").as_string().unwrap().contains("***"));
+    assert!(get(&error, "larkMsg")
+        .as_string()
+        .unwrap()
+        .contains("withheld"));
+}
+
+#[wasm_bindgen_test]
+async fn the_cache_answers_synchronously_and_only_a_hit() {
+    let fetch = fake_fetch(
+        200,
+        r#"{"code":0,"tenant_access_token":"t-sync","expire":7200}"#,
+    );
+    let p = || {
+        params(
+            &fetch,
+            &[
+                ("appId", "cli_sync_00000001".into()),
+                ("cache", true.into()),
+            ],
+        )
+    };
+    assert!(wasm::cached_token(p()).is_undefined(), "a miss");
+    get_token(p()).await.unwrap();
+    let hit: Array = wasm::cached_token(p()).unchecked_into();
+    assert_eq!(hit.get(0), "t-sync");
+    assert_eq!(hit.get(1).as_f64(), Some(7200.0));
+    assert!(wasm::cached_token(JsValue::NULL).is_undefined());
+    assert!(wasm::cached_token(params(&fetch, &[("cache", false.into())])).is_undefined());
 }
 
 #[wasm_bindgen_test]
@@ -234,7 +302,7 @@ async fn a_cached_token_answers_without_calling_fetch_until_the_cache_is_cleared
     assert_eq!(get(&again, "access_token"), "t-cached");
     let calls: Array = get(&fetch, "calls").unchecked_into();
     assert_eq!(calls.length(), 1);
-    larkbase_get_token::wasm::clear_token_cache();
+    wasm::clear_token_cache();
     get_token(cached()).await.unwrap();
     assert_eq!(calls.length(), 2);
 }

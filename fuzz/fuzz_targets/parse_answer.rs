@@ -1,12 +1,17 @@
 #![no_main]
-// Any status and body: a token or a typed error, and the secret in neither, even when the body
-// echoes it.
+// Any status and body, read as the module reads Lark's answers (JSON into the derived type, then
+// judged): a token or a typed error, and the secret in neither, even when the body echoes it.
 
 use larkbase_get_token::params::TokenType;
-use larkbase_get_token::response;
+use larkbase_get_token::redact::SecretForms;
+use larkbase_get_token::response::{self, LarkAnswer, Malformed};
 use libfuzzer_sys::fuzz_target;
 
 const SECRET: &str = "FuzzCanary-secret-9b1";
+
+fn decode(body: &[u8]) -> Result<LarkAnswer, Malformed> {
+    serde_json::from_slice(body).map_err(|e| if e.is_data() { Malformed::WrongShape } else { Malformed::NotJson })
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((head, body)) = data.split_first_chunk::<3>() else {
@@ -18,11 +23,12 @@ fuzz_target!(|data: &[u8]| {
     if head[2] & 2 != 0 {
         echoing.extend_from_slice(SECRET.as_bytes());
     }
-    match response::parse(status, &echoing, token_type, SECRET) {
-        Ok(token) => assert!(!token.access_token.contains(SECRET) && !token.msg.contains(SECRET)),
+    let forms = SecretForms::new(SECRET);
+    match response::parse(status, decode(&echoing), token_type, &forms) {
+        Ok(token) => assert!(!forms.found_in(&token.access_token) && !forms.found_in(&token.msg)),
         Err(e) => assert!(!format!("{e:?}").contains(SECRET)),
     }
-    if let Err(e) = response::parse_ack(status, &echoing, SECRET) {
+    if let Err(e) = response::parse_ack(status, decode(&echoing), &forms) {
         assert!(!format!("{e:?}").contains(SECRET));
     }
 });

@@ -225,6 +225,18 @@ pub struct BatchDeleteBody {
     pub records: Vec<String>,
 }
 
+/// Every request body, as one type: the sending and retrying code is then compiled once, not once
+/// per body type (in the wasm module, each copy of it cost kilobytes).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum RequestBody {
+    Search(SearchBody),
+    Get(BatchGetBody),
+    Create(BatchCreateBody),
+    Update(BatchUpdateBody),
+    Delete(BatchDeleteBody),
+}
+
 /// What batch_create and batch_update answer.
 #[derive(Clone, Debug, Deserialize)]
 pub struct RecordsData {

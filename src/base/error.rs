@@ -31,6 +31,8 @@ pub enum BaseErrorCode {
     BadResponse,
     /// Not sent, because an earlier batch failed and the operation stopped.
     NotSent,
+    /// The module failed in a way its own checks did not foresee.
+    Internal,
 }
 
 impl BaseErrorCode {
@@ -50,6 +52,7 @@ impl BaseErrorCode {
             Self::Timeout => "TIMEOUT",
             Self::BadResponse => "BAD_RESPONSE",
             Self::NotSent => "NOT_SENT",
+            Self::Internal => "INTERNAL_ERROR",
         }
     }
 }
@@ -208,10 +211,15 @@ impl From<TokenError> for BaseError {
             ErrorCode::NetworkError => BaseErrorCode::NetworkError,
             ErrorCode::Timeout => BaseErrorCode::Timeout,
             ErrorCode::BadResponse => BaseErrorCode::BadResponse,
+            ErrorCode::Internal => BaseErrorCode::Internal,
         };
+        // The transport's own checks speak of the token endpoint; here the answer was Lark Base's.
+        let message = e
+            .message
+            .replacen("from the token endpoint", "from Lark Base", 1);
         Self {
             code,
-            message: e.message,
+            message,
             hint: e.hint.to_owned(),
             field: e.field.map(str::to_owned),
             column: None,
@@ -369,7 +377,8 @@ mod tests {
 
     #[test]
     fn token_errors_keep_their_class() {
-        let e = BaseError::from(TokenError::lark(10014, "app secret invalid".into(), 200));
+        let secret = crate::redact::SecretForms::new("TokenErrorSecret-0123");
+        let e = BaseError::from(TokenError::lark(10014, "app secret invalid", 200, &secret));
         assert_eq!(e.code, BaseErrorCode::AuthFailed);
         assert!(e.hint.contains("App Secret"));
         assert!(BaseError::from(TokenError::timeout(10)).is_retryable());

@@ -6,15 +6,18 @@
 use super::api::{
     self, BatchCreateBody, BatchDeleteBody, BatchGetBody, BatchGetData, BatchUpdateBody,
     DeleteData, Envelope, FieldInfo, Head, NewRecord, Page, PageQuery, Record, RecordsData,
-    SearchBody, Table,
+    RequestBody, SearchBody, Table,
 };
 use super::convert::simplify;
 use super::error::{BaseError, BaseErrorCode};
 use super::lock::TableLocks;
 use super::plan::{self, Needs, RawRow, Row, Step, Unknown};
-use super::platform::{HttpAnswer, Platform, Request};
 use super::value::Value;
-use crate::retry::{BASE_DELAY_MS, MAX_DELAY_MS};
+use crate::error::server_text;
+use crate::flow::{HttpAnswer, Platform};
+use crate::redact::SecretForms;
+use crate::request::Request;
+use crate::retry::{parse_retry_after, BASE_DELAY_MS, MAX_DELAY_MS};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -110,7 +113,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         let s = self.settings;
         let url = |page: &PageQuery| api::tables_url(&s.base_url, &s.app_token, page);
         let (tables, _) = self
-            .all_pages::<Table, ()>("GET", url, None, LIST_PAGE_SIZE, None)
+            .all_pages::<Table>("GET", url, None, LIST_PAGE_SIZE, None)
             .await?;
         Ok(tables)
     }
@@ -119,7 +122,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         let s = self.settings;
         let url = |page: &PageQuery| api::fields_url(&s.base_url, &s.app_token, table_id, page);
         let (fields, _) = self
-            .all_pages::<FieldInfo, ()>("GET", url, None, LIST_PAGE_SIZE, None)
+            .all_pages::<FieldInfo>("GET", url, None, LIST_PAGE_SIZE, None)
             .await?;
         Ok(fields)
     }
@@ -148,6 +151,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         let url = |page: &PageQuery| {
             api::records_url(&s.base_url, &s.app_token, table_id, "search", &page.query())
         };
+        let body = RequestBody::Search(body);
         self.all_pages("POST", url, Some(body), plan::MAX_PAGE_SIZE, limit)
             .await
     }
@@ -174,7 +178,10 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                 record_ids: batch.to_vec(),
                 automatic_fields: None,
             };
-            match self.call::<_, BatchGetData>("POST", url, Some(body)).await {
+            match self
+                .call::<BatchGetData>("POST", url, Some(RequestBody::Get(body)))
+                .await
+            {
                 Ok(data) => {
                     for record in data.records.unwrap_or_default() {
                         found.insert(record.record_id.clone(), record);
@@ -277,7 +284,10 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
             let body = BatchDeleteBody {
                 records: batch.to_vec(),
             };
-            match self.call::<_, DeleteData>("POST", url, Some(body)).await {
+            match self
+                .call::<DeleteData>("POST", url, Some(RequestBody::Delete(body)))
+                .await
+            {
                 Ok(data) => {
                     let deleted: HashSet<String> = data
                         .records
@@ -393,7 +403,9 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                     })
                     .collect(),
             };
-            let answer = self.call::<_, RecordsData>("POST", url, Some(body)).await;
+            let answer = self
+                .call::<RecordsData>("POST", url, Some(RequestBody::Create(body)))
+                .await;
             let created = answer.and_then(|data| {
                 let records = data.records.unwrap_or_default();
                 if records.len() == batch.len() {
@@ -440,7 +452,10 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                     })
                     .collect(),
             };
-            match self.call::<_, RecordsData>("POST", url, Some(body)).await {
+            match self
+                .call::<RecordsData>("POST", url, Some(RequestBody::Update(body)))
+                .await
+            {
                 Ok(data) => {
                     let mut answered: HashMap<String, Record> = data
                         .records
@@ -498,11 +513,11 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
     }
 
     /// Every page of a list or search, or the first `limit` items.
-    async fn all_pages<I: DeserializeOwned, B: Serialize + Clone>(
+    async fn all_pages<I: DeserializeOwned>(
         &self,
         method: &'static str,
         url_for: impl Fn(&PageQuery) -> String,
-        body: Option<B>,
+        body: Option<RequestBody>,
         page_size: usize,
         limit: Option<usize>,
     ) -> Result<(Vec<I>, Option<f64>), BaseError> {
@@ -536,13 +551,34 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         }
     }
 
-    /// One request, with a token from the source, retried within the deadline.
-    async fn call<B: Serialize, D: DeserializeOwned>(
+    /// One request and its answer's `data`.
+    async fn call<D: DeserializeOwned>(
         &self,
         method: &'static str,
         url: String,
-        body: Option<B>,
+        body: Option<RequestBody>,
     ) -> Result<D, BaseError> {
+        let answer = self.exchange(method, url, body).await?;
+        self.platform
+            .decode::<Envelope<D>>(&answer.body)
+            .ok()
+            .and_then(|envelope| envelope.data)
+            .ok_or_else(|| {
+                BaseError::bad_response(
+                    "data is missing or of the wrong shape",
+                    Some(answer.status),
+                )
+            })
+    }
+
+    /// One request, with a token from the source, retried within the deadline, up to an answer
+    /// with Lark's `code` 0. The same code for every body and answer type.
+    async fn exchange(
+        &self,
+        method: &'static str,
+        url: String,
+        body: Option<RequestBody>,
+    ) -> Result<HttpAnswer<P::Body>, BaseError> {
         let s = self.settings;
         let deadline = self.platform.now_ms() + f64::from(s.deadline_ms);
         let mut request = Request {
@@ -563,8 +599,8 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
             let remaining = (deadline - self.platform.now_ms()).max(1.0);
             let timeout_ms = f64::from(s.timeout_ms).min(remaining) as u32;
             let error = match self.platform.send(&request, timeout_ms).await {
-                Ok(answer) => match self.read::<D>(&answer, &token) {
-                    Ok(data) => return Ok(data),
+                Ok(answer) => match self.check(&answer, &token) {
+                    Ok(()) => return Ok(answer),
                     Err(e) => e,
                 },
                 Err(e) => BaseError::from(e),
@@ -588,12 +624,19 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         }
     }
 
-    /// Lark's envelope: `code` 0 and the `data`, or the error it stands for.
-    fn read<D: DeserializeOwned>(
-        &self,
-        answer: &HttpAnswer<P::Body>,
-        token: &str,
-    ) -> Result<D, BaseError> {
+    /// A server that echoes the request may quote the token or the App Secret in its message, in
+    /// any spelling: such a message is withheld whole (as the token flow does), so that no part
+    /// of either is shown.
+    fn server_text(&self, msg: &str, token: &str) -> String {
+        let text = server_text(msg, &SecretForms::new(token));
+        match self.tokens.secret() {
+            Some(secret) => server_text(&text, &SecretForms::of(secret)),
+            None => text,
+        }
+    }
+
+    /// Lark's envelope with `code` 0, or the error it stands for.
+    fn check(&self, answer: &HttpAnswer<P::Body>, token: &str) -> Result<(), BaseError> {
         let status = answer.status;
         let success = (200..=299).contains(&status);
         let retry_after = || answer.retry_after.as_deref().and_then(parse_retry_after);
@@ -613,20 +656,13 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                 Err(e)
             }
             Some((code, msg)) if code != 0 => {
-                let msg = withheld_if_secret(msg.unwrap_or_default(), token, self.tokens.secret());
+                let msg = self.server_text(&msg.unwrap_or_default(), token);
                 let mut e = BaseError::lark(code, msg, status);
                 e.retry_after_s = retry_after();
                 Err(e)
             }
             Some(_) if !success => Err(BaseError::http(status)),
-            Some(_) => self
-                .platform
-                .decode::<Envelope<D>>(&answer.body)
-                .ok()
-                .and_then(|envelope| envelope.data)
-                .ok_or_else(|| {
-                    BaseError::bad_response("data is missing or of the wrong shape", Some(status))
-                }),
+            Some(_) => Ok(()),
         }
     }
 }
@@ -634,21 +670,6 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
 /// Lark's `code` is a JSON number; only a whole one is Lark's.
 fn whole(code: f64) -> Option<i64> {
     (code.fract() == 0.0 && code.abs() <= 9_007_199_254_740_991.0).then_some(code as i64)
-}
-
-/// A server that echoes the request may quote the token or the App Secret in its message: such a
-/// message is withheld whole, so that no part of either is shown.
-fn withheld_if_secret(msg: String, token: &str, secret: Option<&str>) -> String {
-    let holds = |s: &str| !s.is_empty() && msg.contains(s);
-    if holds(token) || secret.is_some_and(holds) {
-        "(message withheld: it quoted the request's credentials)".to_owned()
-    } else {
-        msg
-    }
-}
-
-fn parse_retry_after(value: &str) -> Option<u32> {
-    value.trim().parse::<u32>().ok()
 }
 
 /// Retry-After when the server sent one (capped), else exponential backoff with full jitter.

@@ -17,5 +17,4 @@ pub mod lock;
 pub mod ops;
 pub mod params;
 pub mod plan;
-pub mod platform;
 pub mod value;

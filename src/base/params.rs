@@ -7,7 +7,7 @@ use super::error::BaseError;
 use super::flow::Settings;
 use super::locator;
 use super::plan::{RawRow, Unknown, MAX_ROWS};
-use super::platform::Malformed;
+use crate::response::Malformed;
 use serde::de::DeserializeOwned;
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;

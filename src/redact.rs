@@ -1,0 +1,484 @@
+//! Finding the App Secret in text that came from elsewhere (a server's message, a token), however
+//! an echoing server or a transform spelled it. Nothing is patched: text that holds the secret in
+//! any spelling is withheld whole by the caller, so no partial match can leave pieces behind.
+//!
+//! The text is normalised before the search, in rounds, because escapes nest (a JSON string of a
+//! percent-encoded body, say): each round applies each decoder (JSON and JS backslash escapes, and
+//! `\u`/`\x` escapes alone, percent-encoding in either case, HTML entities named, decimal and hex)
+//! to each text of the round before. Every text is searched, the raw one too, since decoding can
+//! also take apart a secret that holds `%41` or `&amp;` itself. White space and zero-width
+//! characters are dropped and ASCII letters folded to lower case before each search. The secret,
+//! as it is and as it appears JSON-escaped in a request body, is looked for as it is, reversed, as
+//! hex, and as standard and URL-safe base64 at each of the three byte alignments it can have
+//! inside a longer encoded text.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Normalisation rounds: enough for an escape inside an escape inside an escape.
+const ROUNDS: usize = 3;
+/// Only the start of a long text is searched; callers show less than this (see `error`), and
+/// the longest spelling of a 256-character secret (`\uXXXX` each) still fits after it.
+pub const SEARCHED_CHARS: usize = 4096;
+
+/// The spellings of one secret, folded as the normalised text is.
+pub struct SecretForms {
+    forms: Vec<String>,
+}
+
+impl SecretForms {
+    /// The forms of `secret`, made once for the secret used last: every uncached call checks its
+    /// token with them, and making them was a tenth of such a call. Only a hash of the secret is
+    /// kept to recognise it.
+    pub fn of(secret: &str) -> Rc<Self> {
+        thread_local! {
+            static LAST: RefCell<Option<(u64, Rc<SecretForms>)>> = const { RefCell::new(None) };
+        }
+        let hash = crate::cache::strong_hash(secret);
+        LAST.with_borrow_mut(|last| match last {
+            Some((seen, forms)) if *seen == hash => Rc::clone(forms),
+            _ => {
+                let forms = Rc::new(Self::new(secret));
+                *last = Some((hash, Rc::clone(&forms)));
+                forms
+            }
+        })
+    }
+
+    /// `secret` is visible ASCII (validation sees to it), so folding it is lower-casing it.
+    pub fn new(secret: &str) -> Self {
+        let mut forms: Vec<String> = Vec::with_capacity(24);
+        let mut add = |mut form: String| {
+            form.make_ascii_lowercase();
+            if !form.is_empty() && !forms.contains(&form) {
+                forms.push(form);
+            }
+        };
+        // A transform may have been applied to the request body, where the secret is JSON-escaped.
+        let json = secret.replace('\\', "\\\\").replace('"', "\\\"");
+        for base in [secret.to_owned(), json.replace('/', "\\/"), json] {
+            let bytes = base.as_bytes();
+            add(base.chars().rev().collect());
+            add(hex(bytes));
+            for skip in 0..3 {
+                let aligned = bytes.get(skip..).unwrap_or_default();
+                let whole = aligned.get(..aligned.len() / 3 * 3).unwrap_or_default();
+                let standard = base64(whole);
+                add(standard.replace('+', "-").replace('/', "_"));
+                add(standard);
+            }
+            add(base);
+        }
+        Self { forms }
+    }
+
+    /// Whether `text` holds the secret in any spelling this module knows.
+    pub fn found_in(&self, text: &str) -> bool {
+        let decoders: [fn(&str) -> String; 4] = [
+            decode_backslash,
+            decode_unicode_escapes,
+            decode_percent,
+            decode_html,
+        ];
+        let mut layer: Vec<String> = vec![text.chars().take(SEARCHED_CHARS).collect()];
+        for round in 0..=ROUNDS {
+            if layer.iter().any(|text| self.holds_form(text)) {
+                return true;
+            }
+            if round == ROUNDS {
+                break;
+            }
+            // Every decoder on every text of the last round, one at a time: decoding all three
+            // kinds at once could take apart an escape the next layer still needs.
+            let mut next: Vec<String> = Vec::new();
+            for text in &layer {
+                for decode in decoders {
+                    let decoded = decode(text);
+                    if decoded != *text && !next.contains(&decoded) {
+                        next.push(decoded);
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            layer = next;
+        }
+        false
+    }
+
+    fn holds_form(&self, text: &str) -> bool {
+        let folded = fold(text);
+        self.forms.iter().any(|form| folded.contains(form.as_str()))
+    }
+}
+
+/// Drops white space and zero-width characters and folds ASCII letters to lower case.
+fn fold(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && !is_invisible(*c))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [b >> 4, b & 15])
+        .filter_map(|nibble| DIGITS.get(usize::from(nibble)).map(|&d| char::from(d)))
+        .collect()
+}
+
+/// Standard base64 without padding, of whole 3-byte groups.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len() / 3 * 4);
+    for group in bytes.chunks_exact(3) {
+        if let [a, b, c] = *group {
+            let n = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
+            for shift in [18, 12, 6, 0] {
+                let index = (n >> shift & 63) as usize;
+                out.extend(ALPHABET.get(index).map(|&d| char::from(d)));
+            }
+        }
+    }
+    out
+}
+
+fn hex_value(digits: &str) -> Option<u32> {
+    u32::from_str_radix(digits, 16).ok()
+}
+
+/// JSON and JS escapes: `\uXXXX` (surrogate pairs joined), `\xHH`, and one-character escapes.
+fn decode_backslash(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        let escape = rest.get(at..).unwrap_or_default();
+        let (decoded, used) = backslash_escape(escape);
+        out.push_str(&decoded);
+        rest = escape.get(used..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The escape at the start of `text` (which starts with a backslash): its text and its length.
+fn backslash_escape(text: &str) -> (String, usize) {
+    let unit = |at: usize| {
+        text.get(at..at + 4)
+            .filter(|d| d.len() == 4)
+            .and_then(hex_value)
+    };
+    if text.starts_with("\\u") {
+        if let Some(high) = unit(2) {
+            if (0xD800..0xDC00).contains(&high) && text.get(6..8) == Some("\\u") {
+                if let Some(low) = unit(8).filter(|low| (0xDC00..0xE000).contains(low)) {
+                    let joined = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                    return (
+                        char::from_u32(joined).map(String::from).unwrap_or_default(),
+                        12,
+                    );
+                }
+            }
+            return (
+                char::from_u32(high).map(String::from).unwrap_or_default(),
+                6,
+            );
+        }
+    }
+    if text.starts_with("\\x") {
+        if let Some(byte) = text.get(2..4).and_then(hex_value) {
+            return (
+                char::from_u32(byte).map(String::from).unwrap_or_default(),
+                4,
+            );
+        }
+    }
+    let mut chars = text.chars().skip(1);
+    match chars.next() {
+        Some(c) => {
+            let decoded = match c {
+                'n' => '\n',
+                't' => '\t',
+                'r' => '\r',
+                'b' | 'f' | 'v' | '0' => ' ',
+                other => other,
+            };
+            (String::from(decoded), 1 + c.len_utf8())
+        }
+        None => (String::from('\\'), 1),
+    }
+}
+
+/// Only `\uXXXX` and `\xHH`, wherever they are: unlike `decode_backslash`, a backslash before one
+/// (`\\u0061`, text that ended in a backslash followed by an escaped secret) does not hide it.
+fn decode_unicode_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        let escape = rest.get(at..).unwrap_or_default();
+        let (decoded, used) = if escape.starts_with("\\u") || escape.starts_with("\\x") {
+            backslash_escape(escape)
+        } else {
+            (String::from('\\'), 1)
+        };
+        out.push_str(&decoded);
+        rest = escape.get(used..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `%HH` in either case, as UTF-8 bytes; malformed sequences are kept as they are.
+fn decode_percent(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_owned();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let value = bytes
+            .get(i + 1..i + 3)
+            .filter(|_| b == b'%')
+            .and_then(|digits| std::str::from_utf8(digits).ok())
+            .filter(|digits| digits.bytes().all(|d| d.is_ascii_hexdigit()))
+            .and_then(|digits| u8::from_str_radix(digits, 16).ok());
+        match value {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// HTML character references: `&#NNN;`, `&#xHH;` and the named ones a server escaping text uses.
+fn decode_html(text: &str) -> String {
+    const NAMED: [(&str, char); 8] = [
+        ("amp", '&'),
+        ("lt", '<'),
+        ("gt", '>'),
+        ("quot", '"'),
+        ("apos", '\''),
+        ("nbsp", ' '),
+        ("sol", '/'),
+        ("bsol", '\\'),
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        let reference = rest.get(at + 1..).unwrap_or_default();
+        let name_end = reference
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '#')
+            .unwrap_or(reference.len())
+            .min(12);
+        let name = reference.get(..name_end).unwrap_or_default();
+        let decoded = if let Some(number) = name.strip_prefix("#x").or(name.strip_prefix("#X")) {
+            hex_value(number).and_then(char::from_u32)
+        } else if let Some(number) = name.strip_prefix('#') {
+            number.parse::<u32>().ok().and_then(char::from_u32)
+        } else {
+            let lower = name.to_ascii_lowercase();
+            NAMED.iter().find(|(n, _)| *n == lower).map(|(_, c)| *c)
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                let semicolon = usize::from(reference.get(name_end..name_end + 1) == Some(";"));
+                rest = reference.get(name_end + semicolon..).unwrap_or_default();
+            }
+            None => {
+                out.push('&');
+                rest = reference;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "Canary/Secret\"42&x<y>+z%41";
+
+    fn forms() -> SecretForms {
+        SecretForms::new(SECRET)
+    }
+
+    fn json_escape_all(text: &str) -> String {
+        text.encode_utf16().map(|u| format!("\\u{u:04x}")).collect()
+    }
+
+    fn percent_all(text: &str, upper: bool) -> String {
+        text.bytes()
+            .map(|b| {
+                if upper {
+                    format!("%{b:02X}")
+                } else {
+                    format!("%{b:02x}")
+                }
+            })
+            .collect()
+    }
+
+    fn b64(text: &str) -> String {
+        // A test-only encoder with padding, independent of the one above.
+        let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let bytes = text.as_bytes();
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+            for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+                out.push(if i <= chunk.len() {
+                    table[(n >> shift & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_spelling_is_found() {
+        let secret = SECRET;
+        let spellings = [
+            secret.to_owned(),
+            serde_json::to_string(secret).unwrap(),
+            secret.replace('/', "\\/").replace('"', "\\\""),
+            json_escape_all(secret),
+            secret
+                .replace('&', "\\u0026")
+                .replace('<', "\\u003c")
+                .replace('>', "\\u003E")
+                .replace('"', "\\\""),
+            percent_all(secret, true),
+            percent_all(secret, false),
+            secret
+                .replace('%', "%25")
+                .replace('"', "%22")
+                .replace('&', "%26"),
+            secret
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('"', "&quot;"),
+            secret.chars().map(|c| format!("&#{};", c as u32)).collect(),
+            secret
+                .chars()
+                .map(|c| format!("&#x{:X};", c as u32))
+                .collect(),
+            secret
+                .chars()
+                .map(|c| format!("&#x{:x}", c as u32))
+                .collect(),
+            secret.to_uppercase(),
+            secret.to_lowercase(),
+            secret.chars().rev().collect(),
+            b64(secret),
+            b64(secret)
+                .replace('+', "-")
+                .replace('/', "_")
+                .trim_end_matches('=')
+                .to_owned(),
+            b64(&format!("x{secret}")),
+            b64(&format!("{{\"app_secret\":\"{secret}\"}}")),
+            b64(&format!("ab{secret}yz")),
+            secret.bytes().map(|b| format!("{b:02x}")).collect(),
+            secret.bytes().map(|b| format!("{b:02X}")).collect(),
+            b64(&serde_json::json!({ "app_secret": secret }).to_string()),
+            b64(&format!("x{}", serde_json::json!({ "app_secret": secret }))),
+            secret.chars().map(|c| format!("{c} ")).collect(),
+            secret.chars().map(|c| format!("{c}\u{200B}")).collect(),
+            secret.chars().map(|c| format!("{c}\u{FEFF}\n")).collect(),
+            // An escape inside an escape: a JSON string of a percent-encoded body.
+            serde_json::to_string(&percent_all(secret, false)).unwrap(),
+            json_escape_all(&percent_all(secret, true)),
+        ];
+        for spelling in spellings {
+            let text = format!("bad request: body was {{app_secret={spelling}}} end");
+            assert!(forms().found_in(&text), "not found: {text}");
+        }
+    }
+
+    #[test]
+    fn a_secret_that_holds_escapes_itself_is_found_raw() {
+        let forms = SecretForms::new("abc%41def&amp;ghi\\u0041jkl");
+        assert!(forms.found_in("echo: abc%41def&amp;ghi\\u0041jkl"));
+        assert!(forms.found_in("echo: abc%2541def%26amp;ghi%5Cu0041jkl"));
+    }
+
+    #[test]
+    fn ordinary_text_is_not_flagged() {
+        for text in [
+            "app secret invalid",
+            "ok",
+            "invalid param",
+            "request trigger frequency limit",
+            "Canary/Secret\"42&x<y>+z%4",
+            "<html><body>500 Internal Server Error</body></html>",
+            "",
+            "\\u",
+            "\\uD800\\u",
+            "%",
+            "%zz%4",
+            "&#xFFFFFFFF; &#99999999999; &; &#; &amp",
+            "t-0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(!forms().found_in(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn only_the_start_of_a_long_text_is_searched() {
+        let far = format!("{}{SECRET}", "x".repeat(SEARCHED_CHARS));
+        assert!(!forms().found_in(&far));
+        let near = format!("{}{SECRET}", "x".repeat(1000));
+        assert!(forms().found_in(&near));
+    }
+
+    #[test]
+    fn decoders_never_panic_on_broken_input() {
+        for text in [
+            "\\",
+            "\\u12",
+            "\\x1",
+            "%",
+            "%4",
+            "&",
+            "&#",
+            "&#x",
+            "&#x;",
+            "\\uDBFF\\uDBFF",
+            "é\\ué",
+            "%C3",
+            "&#1114112;",
+        ] {
+            let _ = decode_html(&decode_percent(&decode_backslash(text)));
+        }
+    }
+}
