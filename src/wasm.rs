@@ -338,11 +338,16 @@ impl Platform for JsPlatform<'_> {
         request: &Request<B>,
         timeout_ms: u32,
     ) -> Result<HttpAnswer<String>, TokenError> {
-        // Only the body depends on its type; the rest is compiled once.
+        // Only the body depends on its type; the rest is compiled once. Maps become plain objects
+        // (not JS `Map`s, which JSON.stringify would write as `{}`): Lark Base's cells are maps.
         let body = match &request.body {
-            Some(body) => js_sys::JSON::stringify(&to_js(body)?)
-                .map(JsValue::from)
-                .map_err(|_| TokenError::internal())?,
+            Some(body) => js_sys::JSON::stringify(
+                &body
+                    .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+                    .map_err(|_| TokenError::internal())?,
+            )
+            .map(JsValue::from)
+            .map_err(|_| TokenError::internal())?,
             None => JsValue::UNDEFINED,
         };
         self.send_json(
