@@ -383,6 +383,7 @@ const properties = [
     type: 'collection',
     placeholder: 'Add Option',
     default: {},
+    description: 'Plain text or rich text, the timeout, and for Search the view and the fields to return',
     displayOptions: { show: { resource: ['record'] } },
     options: [
       {
