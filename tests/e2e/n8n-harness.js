@@ -146,7 +146,10 @@ async function importInto(n8n, userFolder, kind, data) {
  * @param {number} [timeoutMs]
  */
 async function executeWorkflow(n8n, userFolder, workflowId, timeoutMs) {
-  const result = await n8nCli(n8n, userFolder, ['execute', `--id=${workflowId}`, '--rawOutput'], undefined, timeoutMs);
+  // A task broker port of its own: n8n's default (5679) may be held by another n8n on this
+  // machine (a server, or another test run), and `execute` then fails.
+  const broker = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
+  const result = await n8nCli(n8n, userFolder, ['execute', `--id=${workflowId}`, '--rawOutput'], broker, timeoutMs);
   const lines = result.stdout.split('\n');
   const start = lines.indexOf('{');
   const end = lines.indexOf('}', start);
