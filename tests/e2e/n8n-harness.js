@@ -4,11 +4,10 @@
 // installs this package's `npm pack` tarball into a fresh N8N_USER_FOLDER the way n8n's
 // community-node installer does, and runs n8n's CLI and server on 127.0.0.1 only.
 
-const { execFile, execFileSync, spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { promisify } = require('node:util');
 
 const ROOT = path.join(__dirname, '..', '..');
 const PACKAGE_NAME = 'n8n-nodes-larkbase-get-token';
@@ -107,16 +106,30 @@ function n8nEnv(n8n, userFolder, extra = {}) {
  * @returns {Promise<CliResult>}
  */
 async function n8nCli(n8n, userFolder, args, extra, timeoutMs = 180_000) {
+  // n8n's output goes to files, not pipes: Node writes to a file synchronously, while a pipe's
+  // writes are asynchronous, and n8n exits right after printing an execution, which cut a large
+  // execution's JSON short (seen with 2,000 items in n8n 1.x).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'larkbase-n8n-cli-'));
+  const outFile = path.join(dir, 'stdout');
+  const errFile = path.join(dir, 'stderr');
+  const out = fs.openSync(outFile, 'w');
+  const err = fs.openSync(errFile, 'w');
   try {
-    const { stdout, stderr } = await promisify(execFile)(n8n.nodeBin, [path.join(n8n.n8nDir, 'bin', 'n8n'), ...args], {
+    const child = spawn(n8n.nodeBin, [path.join(n8n.n8nDir, 'bin', 'n8n'), ...args], {
       env: n8nEnv(n8n, userFolder, extra),
-      maxBuffer: 256 * 1024 * 1024,
-      timeout: timeoutMs,
+      stdio: ['ignore', out, err],
     });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = /** @type {{ code?: number, stdout?: string, stderr?: string }} */ (error);
-    return { code: typeof failed.code === 'number' ? failed.code : 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const code = await new Promise((resolve) => {
+      child.once('error', () => resolve(1));
+      child.once('exit', (exitCode) => resolve(exitCode ?? 1));
+    });
+    clearTimeout(timer);
+    return { code: Number(code), stdout: fs.readFileSync(outFile, 'utf8'), stderr: fs.readFileSync(errFile, 'utf8') };
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
