@@ -115,7 +115,7 @@ test('the example workflow runs: the token goes to "List records" and the record
 test('the example workflow\'s Larkbase node, fed by the token node, finds the demo table\'s records', withFailureScreenshot('larkbase', async () => {
   await page.goto(demo.workflowUrl);
   await page.locator('[data-test-id=execute-workflow-button]').click();
-  const larkbase = page.locator('[data-test-id=canvas-node]', { hasText: 'Larkbase' }).filter({ hasNotText: 'Get Token' });
+  const larkbase = page.locator('[data-test-id=canvas-node][data-node-name="Larkbase"]');
   await larkbase.first().dblclick();
   const output = page.locator('[data-test-id=output-panel]');
   await output.getByText(DEMO_RECORDS[0].record_id).first().waitFor();

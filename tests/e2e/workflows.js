@@ -131,7 +131,9 @@ function makeRows(baseUrl, { count, from = 0, bad, name = 'Make rows', position 
 function larkbase({ name = 'Larkbase', baseUrl, credential, accessToken, base, table, operation, resource = 'record', keys, parameters = {}, continueOnFail, position = [660, 0] }) {
   const writes = ['create', 'update', 'upsert'].includes(operation);
   return {
-    id: name.replace(/\W+/g, '-').toLowerCase(),
+    // Not the bare slug: n8n 2.41.1's editor opened "Larkbase Get Token" (id larkbase-get-token)
+    // for a node whose id, larkbase, is the start of it.
+    id: `${name.replace(/\W+/g, '-').toLowerCase()}-node`,
     name,
     type: LARKBASE_NODE_TYPE,
     typeVersion: 1,
