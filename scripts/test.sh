@@ -42,6 +42,7 @@ run_checks() {
     bash scripts/install-n8n.sh "$version" > /dev/null
   done
   bash scripts/ensure-chromium.sh
+  bash scripts/ensure-services.sh
 
   step "node --test (package, n8n node and credential, real n8n 1.x and 2.x, Chromium)"
   node --test tests/
