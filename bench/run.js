@@ -310,6 +310,10 @@ async function main() {
         ['upstream token requests', String(n8n.upstream)],
       ]);
     }
+
+    // 7. Queue mode against regular mode (a few minutes: opt in).
+    if (process.env.BENCH_QUEUE === '1') await require('./queue').main();
+    else console.log('\n(queue-mode benchmark skipped: BENCH_QUEUE=1 runs it, or node bench/queue.js alone)');
   } finally {
     standIn.stop();
   }
