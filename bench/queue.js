@@ -65,6 +65,8 @@ async function main() {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`\n### n8n ${version}: ${CALLS} webhook executions at concurrency ${CONCURRENCY}, queue mode (a main, 2 workers) against regular mode (1 process)\n`);
   console.log(`${new Date().toISOString().slice(0, 10)}, ${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node.js ${process.version} (bench), n8n on Node.js 24\n`);
+  const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  const loadBefore = load();
   const rows = [];
   for (const mode of /** @type {const} */ (['queue', 'regular'])) rows.push(await measure(n8n, mode));
   const cells = [
@@ -83,7 +85,7 @@ async function main() {
   console.log(row(cells[0]));
   console.log(`|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`);
   for (const r of cells.slice(1)) console.log(row(r));
-  console.log(`\n(${WARMUP} warm-up calls per mode before the measured ones; token requests count them too; executions per worker include them.)`);
+  console.log(`\n(${WARMUP} warm-up calls per mode before the measured ones; token requests count them too; executions per worker include them. Load average before ${loadBefore}, after ${load()}.)`);
 }
 
 module.exports = { main };
