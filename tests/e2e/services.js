@@ -21,11 +21,18 @@ function postgresBin() {
   return path.join(root, newest, 'bin');
 }
 
-/** Children still running, killed if this process exits without stopping them. */
+/** Children still running, killed if this process exits or is interrupted without stopping them. */
 const running = new Set();
-process.on('exit', () => {
+const killAll = () => {
   for (const child of running) child.kill('SIGKILL');
-});
+};
+process.on('exit', killAll);
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+  process.once(signal, () => {
+    killAll();
+    process.kill(process.pid, signal);
+  });
+}
 
 /** Kills `child` too if this process exits while it still runs. */
 function killOnExit(/** @type {import('node:child_process').ChildProcess} */ child) {
