@@ -72,6 +72,7 @@ async function waitFor(/** @type {() => boolean | Promise<boolean>} */ probe, /*
  * @param {{ logFile: string }} options
  */
 async function startRedis({ logFile }) {
+  if (spawnSync('redis-server', ['--version']).error) throw new Error('redis-server is not installed; run scripts/ensure-services.sh');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'larkbase-redis-'));
   const port = await freePort();
   const log = fs.openSync(logFile, 'a');
