@@ -352,6 +352,10 @@ async function main() {
         ['difference: what the node adds', `${n8n.ours.ms - n8n.baseline.ms} ms`, perItem(n8n.ours.ms - n8n.baseline.ms), '-'],
       ]);
     }
+
+    // 7. Queue mode against regular mode (a few minutes: opt in).
+    if (process.env.BENCH_QUEUE === '1') await require('./queue').main();
+    else console.log('\n(queue-mode benchmark skipped: BENCH_QUEUE=1 runs it, or node bench/queue.js alone)');
   } finally {
     standIn.stop();
   }

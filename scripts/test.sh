@@ -47,6 +47,7 @@ run_checks() {
     bash scripts/install-n8n.sh "$version" > /dev/null
   done
   bash scripts/ensure-chromium.sh
+  bash scripts/ensure-services.sh
 
   step "node --test (package, its install on Node.js 20 and 24, Deno and Bun, n8n node and credential, real n8n 1.x and 2.x, Chromium)"
   node --test tests/

@@ -412,7 +412,8 @@ fn wrong_type(field: &'static str, input: &Input) -> TokenError {
         Input::Bool(_) => "boolean",
         Input::Missing | Input::Text(_) | Input::LongText => "string",
     };
-    TokenError::invalid(field, &format!("must be a string, not a {got}"))
+    let article = if got.starts_with(['a', 'o', 'u']) { "an" } else { "a" };
+    TokenError::invalid(field, &format!("must be a string, not {article} {got}"))
 }
 
 /// `base_url`, remembering the last domain it judged: callers pass the same one call after call,
@@ -599,7 +600,7 @@ mod tests {
             (Some(Input::Number(42.0)), "must be a string, not a number"),
             (
                 Some(Input::Other("object")),
-                "must be a string, not a object",
+                "must be a string, not an object",
             ),
             (Some(Input::Other("boolean")), "not a boolean"),
         ];

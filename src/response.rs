@@ -22,7 +22,9 @@ pub struct Token {
 }
 
 /// The fields of Lark's answer this crate reads. Numbers are read as JSON numbers (`1e3` is 1000
-/// for `JSON.parse` and for serde_json alike) and judged whole or not here.
+/// for `JSON.parse` and for serde_json alike) and judged whole or not here. A key given twice is
+/// read as `JSON.parse` reads it, the last one winning (serde_json, in the native tests, refuses
+/// such a body instead).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct LarkAnswer {

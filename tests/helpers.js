@@ -40,6 +40,9 @@ const E2E_SECRETS = {
   ],
 };
 
+/** The queue-mode test's App Secret (tests/e2e/queue.test.js), kept in the credential only. */
+const QUEUE_SECRET = 'CanaryQueue-credential-secret-6b1e';
+
 /**
  * Every secret the suite uses, for scripts/scan-secrets.js: these, the end-to-end ones, the Rust
  * tests' and the demo app's (the browser test runs the demo).
@@ -47,6 +50,7 @@ const E2E_SECRETS = {
 const CANARIES = [
   ...Object.values(SECRETS),
   ...E2E_SECRETS.all(),
+  QUEUE_SECRET,
   'WasmCanarySecret-3e1f0a9b',
   'FlowSecret-1-0123456789',
   'RobustCanary-5e7d-0123456789',
@@ -105,4 +109,4 @@ async function outcome(label, call) {
   }
 }
 
-module.exports = { SECRETS, E2E_SECRETS, CANARIES, ARTIFACTS, record, outcome };
+module.exports = { SECRETS, E2E_SECRETS, QUEUE_SECRET, CANARIES, ARTIFACTS, record, outcome };

@@ -138,11 +138,12 @@ async function n8nCli(n8n, userFolder, args, extra, timeoutMs = 180_000) {
  * @param {string} userFolder
  * @param {'workflow' | 'credentials'} kind
  * @param {unknown} data
+ * @param {Record<string, string>} [extra] more environment, e.g. the database settings
  */
-async function importInto(n8n, userFolder, kind, data) {
+async function importInto(n8n, userFolder, kind, data, extra) {
   const file = path.join(userFolder, `import-${kind}-${Date.now()}.json`);
   fs.writeFileSync(file, JSON.stringify(data));
-  const result = await n8nCli(n8n, userFolder, [`import:${kind}`, `--input=${file}`]);
+  const result = await n8nCli(n8n, userFolder, [`import:${kind}`, `--input=${file}`], extra);
   fs.rmSync(file);
   if (result.code !== 0) throw new Error(`n8n import:${kind} failed:\n${result.stdout}\n${result.stderr}`);
   return result;
@@ -237,6 +238,48 @@ async function startN8nServer(n8n, userFolder, { port, logFile }) {
 }
 
 /**
+ * Starts one n8n process of any kind, `start` (a main), `worker` or `webhook`, with `env` added to
+ * the usual offline settings, and resolves once `readyUrl` answers 2xx and its log has a line
+ * matching `readyLine` (each when given: a main answers HTTP before it has activated its
+ * workflows, and says so in its log only after). The caller picks every port the process opens
+ * (N8N_PORT, N8N_RUNNERS_BROKER_PORT, QUEUE_HEALTH_CHECK_PORT...): several n8n processes on one
+ * host need distinct ones.
+ *
+ * @param {N8nInstall} n8n
+ * @param {string} userFolder
+ * @param {{ command: 'start' | 'worker' | 'webhook', args?: string[], env?: Record<string, string>,
+ *   logFile: string, readyUrl?: string, readyLine?: RegExp }} options
+ */
+async function startN8nProcess(n8n, userFolder, { command, args = [], env = {}, logFile, readyUrl, readyLine }) {
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(n8n.nodeBin, [path.join(n8n.n8nDir, 'bin', 'n8n'), command, ...args], {
+    env: n8nEnv(n8n, userFolder, env),
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = async (/** @type {NodeJS.Signals} */ signal = 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`n8n ${command} exited with ${child.exitCode}; see ${logFile}`);
+    const answers = !readyUrl || (await fetch(readyUrl).then((r) => r.ok, () => false));
+    if (answers && (!readyLine || readyLine.test(fs.readFileSync(logFile, 'utf8')))) break;
+    if (Date.now() >= deadline) {
+      await stop('SIGKILL');
+      throw new Error(`n8n ${command} was not ready within 120 s; see ${logFile}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return { child, logFile, stop };
+}
+
+/**
  * Creates the owner account through the REST API and returns a logged-in cookie.
  *
  * @param {string} url
@@ -289,5 +332,6 @@ module.exports = {
   nodeItems,
   packTarball,
   setUpOwner,
+  startN8nProcess,
   startN8nServer,
 };

@@ -9,7 +9,7 @@ const RECORDS_PATH = '/open-apis/bitable/v1/apps/bascnDemoBase/tables/tblDemoTab
 /**
  * @typedef {{ id: string, name: string, type: string, typeVersion: number, position: [number, number],
  *   parameters: Record<string, unknown>, credentials?: Record<string, { id: string, name: string }>,
- *   onError?: string }} WorkflowNode
+ *   onError?: string, webhookId?: string }} WorkflowNode
  */
 
 /** @returns {WorkflowNode} */
@@ -21,6 +21,26 @@ function manualTrigger() {
     typeVersion: 1,
     position: [0, 0],
     parameters: {},
+  };
+}
+
+/**
+ * A production webhook, `POST /webhook/<path>`, that answers with the last node's first item once
+ * the execution has finished.
+ *
+ * @param {string} path
+ * @returns {WorkflowNode}
+ */
+function webhookTrigger(path) {
+  return {
+    id: 'webhook',
+    name: 'Webhook',
+    type: 'n8n-nodes-base.webhook',
+    typeVersion: 2,
+    position: [0, 0],
+    // n8n gives each webhook node a UUID; a fixed one derived from the path keeps imports repeatable.
+    webhookId: require('node:crypto').createHash('sha1').update(path).digest('hex').slice(0, 32).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-'),
+    parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', options: {} },
   };
 }
 
@@ -180,4 +200,4 @@ function larkbaseCredential(id, name, { appId, appSecret, baseUrl }) {
   return { id, name, type: CREDENTIAL_TYPE, data: { appId, appSecret, domain: 'custom', baseUrl } };
 }
 
-module.exports = { RECORDS_PATH, chain, larkbase, larkbaseCredential, larkbaseGetToken, listRecords, makeItems, makeRows, manualTrigger };
+module.exports = { RECORDS_PATH, chain, larkbase, larkbaseCredential, larkbaseGetToken, listRecords, makeItems, makeRows, manualTrigger, webhookTrigger };
