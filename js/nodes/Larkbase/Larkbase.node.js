@@ -19,10 +19,13 @@ const { credentialParams, domainParam, httpRequestFetch, safeBaseError } = requi
  * @typedef {import('../../index').BaseParams} BaseParams
  * @typedef {{ item: number, action?: string, record?: import('../../index').BaseRecord, error?: unknown }} BaseItem
  * @typedef {ReturnType<typeof safeBaseError>} SafeError
+ * @typedef {{ mappingMode?: string, value?: IDataObject | null, matchingColumns?: string[] }} Columns
  */
 
 /** Operations that write or read records by rows, batched across all items of an execution. */
 const ROW_OPERATIONS = ['get', 'create', 'update', 'delete', 'upsert'];
+/** Operations that take the column mapper's values. */
+const WRITES = ['create', 'update', 'upsert'];
 
 /** @param {string[]} operations @param {import('n8n-workflow').IDisplayOptions} [more] */
 const forRecords = (operations, more = {}) => ({ show: { resource: ['record'], operation: operations }, ...more });
@@ -569,11 +572,14 @@ async function runRows(context, operation, fetch, byItem) {
   for (let itemIndex = 0; itemIndex < byItem.length; itemIndex++) {
     try {
       const params = await callParams(context, itemIndex);
-      const extra = rowOptions(context, operation, itemIndex);
+      const columns = WRITES.includes(operation)
+        ? /** @type {Columns} */ (context.getNodeParameter('columns', itemIndex, {}))
+        : undefined;
+      const extra = rowOptions(operation, columns);
       const key = JSON.stringify([params, extra]);
       const group = groups.get(key) ?? { params: { ...params, ...extra }, rows: [] };
       groups.set(key, group);
-      group.rows.push(...rowsOf(context, operation, itemIndex));
+      group.rows.push(...rowsOf(context, operation, itemIndex, columns));
     } catch (error) {
       byItem[itemIndex] = [failed(context, error, itemIndex)];
     }
@@ -688,15 +694,11 @@ function conditionValue(operator, value) {
  * What an upsert or a write needs besides the rows: the key columns, and whether input fields
  * that are not columns are left out (automatic mapping) or an error (mapped by hand).
  *
- * @param {IExecuteFunctions} context
  * @param {string} operation
- * @param {number} itemIndex
+ * @param {Columns | undefined} columns
  */
-function rowOptions(context, operation, itemIndex) {
-  if (operation !== 'create' && operation !== 'update' && operation !== 'upsert') return {};
-  const columns = /** @type {{ mappingMode?: string, matchingColumns?: string[] }} */ (
-    context.getNodeParameter('columns', itemIndex, {})
-  );
+function rowOptions(operation, columns) {
+  if (!columns) return {};
   return {
     unknownColumns: columns.mappingMode === 'autoMapInputData' ? 'ignore' : 'error',
     ...(operation === 'upsert' ? { keys: columns.matchingColumns ?? [] } : {}),
@@ -709,14 +711,15 @@ function rowOptions(context, operation, itemIndex) {
  * @param {IExecuteFunctions} context
  * @param {string} operation
  * @param {number} itemIndex
+ * @param {Columns | undefined} columns
  * @returns {Array<import('../../index').BaseRow & { item: number }>}
  */
-function rowsOf(context, operation, itemIndex) {
+function rowsOf(context, operation, itemIndex, columns) {
   if (operation === 'get' || operation === 'delete') {
     const ids = recordIds(context.getNodeParameter('recordId', itemIndex, ''));
     return (ids.length ? ids : ['']).map((recordId) => ({ item: itemIndex, recordId }));
   }
-  const fields = columnValues(context, itemIndex);
+  const fields = columnValues(context, itemIndex, columns ?? {});
   if (operation === 'update') {
     return [{ item: itemIndex, recordId: String(context.getNodeParameter('recordId', itemIndex, '')).trim(), fields }];
   }
@@ -738,11 +741,9 @@ function recordIds(value) {
  *
  * @param {IExecuteFunctions} context
  * @param {number} itemIndex
+ * @param {Columns} columns
  */
-function columnValues(context, itemIndex) {
-  const columns = /** @type {{ mappingMode?: string, value?: IDataObject | null }} */ (
-    context.getNodeParameter('columns', itemIndex, {})
-  );
+function columnValues(context, itemIndex, columns) {
   const values = columns.mappingMode === 'autoMapInputData' ? context.getInputData()[itemIndex]?.json : columns.value;
   try {
     return JSON.parse(JSON.stringify(values ?? {}));
