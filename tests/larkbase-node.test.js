@@ -427,3 +427,43 @@ test("the README's Lark Base example upserts, as written, against the stand-in",
   assert.match(stdout, /^0 created rec\w+\n1 created rec\w+\n$/);
   assert.deepEqual(lark.base.records(BASE, tableId).map((r) => r.fields.Due), [Date.UTC(2026, 10, 26, 1, 30), 1795651200000]);
 });
+
+test('hostile params and answers give typed errors, never a crash, and name no secret', async () => {
+  const lib = require('../dist/js/index');
+  const tableId = newTable('hostile');
+  const common = { base: BASE, table: tableId, accessToken: token, domain: lark.url };
+  /** @param {Promise<unknown>} call */
+  const errorOf = (call) => call.then(() => assert.fail('should reject'), (e) => record('hostile larkbase', e));
+  const getter = Object.defineProperty({ ...common }, 'rows', { enumerable: true, get: () => { throw new Error(SECRETS.main); } });
+  let e = await errorOf(lib.createRecords(getter));
+  assert.deepEqual([e.name, e.code, e.field], ['LarkbaseError', 'INVALID_PARAMS', 'params']);
+  assert.ok(!String(e.message).includes(SECRETS.main));
+  e = await errorOf(lib.createRecords({ ...common, rows: 'not a list' }));
+  assert.deepEqual([e.code, e.field], ['INVALID_PARAMS', 'rows']);
+  e = await errorOf(lib.searchRecords({ ...common, limit: -1 }));
+  assert.equal(e.field, 'limit');
+  e = await errorOf(lib.searchRecords({ ...common, fetch: 42 }));
+  assert.equal(e.field, 'fetch');
+  // Answers a server should never give: not JSON, a deep nest, a huge page, a body that lies.
+  const answers = [
+    () => new Response('<html>nope</html>', { status: 200 }),
+    () => new Response(`{"code":0,"data":{"items":${'['.repeat(5000)}${']'.repeat(5000)},"has_more":false}}`, { status: 200 }),
+    () => new Response(JSON.stringify({ code: 0, data: { items: [{ record_id: 'recA', fields: 'oops' }], has_more: false } }), { status: 200 }),
+    () => new Response(JSON.stringify({ code: 1254001, msg: `echo: Bearer ${token}` }), { status: 400 }),
+    () => ({ status: 'x' }),
+  ];
+  for (const answer of answers) {
+    const outcome = await lib.searchRecords({ ...common, maxAttempts: 1, fetch: async () => answer() }).then(
+      (value) => ({ value }),
+      (error) => ({ error: record('hostile answer', error) }),
+    );
+    if ('error' in outcome) {
+      assert.equal(outcome.error.name, 'LarkbaseError');
+      assert.ok(!JSON.stringify({ ...outcome.error, message: outcome.error.message }).includes(token), 'no token in the error');
+    } else {
+      assert.ok(Array.isArray(/** @type {any} */ (outcome.value).records));
+    }
+  }
+  // The instance still serves.
+  assert.ok(Array.isArray((await lib.searchRecords(common)).records));
+});
