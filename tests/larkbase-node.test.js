@@ -429,6 +429,7 @@ test("the README's Lark Base example upserts, as written, against the stand-in",
 });
 
 test('hostile params and answers give typed errors, never a crash, and name no secret', async () => {
+  /** @type {any} */
   const lib = require('../dist/js/index');
   const tableId = newTable('hostile');
   const common = { base: BASE, table: tableId, accessToken: token, domain: lark.url };
