@@ -105,9 +105,12 @@ function n8nEnv(n8n, userFolder, extra = {}) {
  * @returns {Promise<CliResult>}
  */
 async function n8nCli(n8n, userFolder, args, extra) {
+  // Each command starts a task broker of its own in n8n 2.x; the default port may be taken by
+  // another n8n on this machine.
+  const ports = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
   try {
     const { stdout, stderr } = await promisify(execFile)(n8n.nodeBin, [path.join(n8n.n8nDir, 'bin', 'n8n'), ...args], {
-      env: n8nEnv(n8n, userFolder, extra),
+      env: n8nEnv(n8n, userFolder, { ...ports, ...extra }),
       maxBuffer: 64 * 1024 * 1024,
       timeout: 180_000,
     });
@@ -267,11 +270,20 @@ async function startN8nProcess(n8n, userFolder, { command, args = [], env = {}, 
  * @param {{ email: string, password: string }} owner
  */
 async function setUpOwner(url, owner) {
-  const setup = await fetch(`${url}/rest/owner/setup`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ ...owner, firstName: 'Demo', lastName: 'Owner' }),
-  });
+  // n8n answers /rest/settings before all its routes are in place; on a busy machine the owner
+  // route can still be missing (HTTP 404) for a few seconds.
+  const deadline = Date.now() + 60_000;
+  let setup;
+  for (;;) {
+    setup = await fetch(`${url}/rest/owner/setup`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...owner, firstName: 'Demo', lastName: 'Owner' }),
+    });
+    if (setup.status !== 404 || Date.now() > deadline) break;
+    await setup.text();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
   if (!setup.ok) throw new Error(`owner setup failed: HTTP ${setup.status} ${await setup.text()}`);
   const cookie = setup.headers.get('set-cookie')?.split(';')[0] ?? '';
   return cookie;
