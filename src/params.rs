@@ -412,7 +412,11 @@ fn wrong_type(field: &'static str, input: &Input) -> TokenError {
         Input::Bool(_) => "boolean",
         Input::Missing | Input::Text(_) | Input::LongText => "string",
     };
-    let article = if got.starts_with(['a', 'o', 'u']) { "an" } else { "a" };
+    let article = if got.starts_with(['a', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     TokenError::invalid(field, &format!("must be a string, not {article} {got}"))
 }
 
