@@ -4,6 +4,7 @@
 // Lark stand-in (in its own process, so that the server does not share the client's event loop).
 // Peers: bare global fetch (the floor), an axios.post as the original Larkbase node made it, and
 // the official Lark SDK's token path. Prints one table per measure, with ratios; asserts nothing.
+// Last, the memory benchmark (bench/memory.js; BENCH_SKIP_MEMORY=1 leaves it out).
 
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -358,6 +359,13 @@ async function main() {
     else console.log('\n(queue-mode benchmark skipped: BENCH_QUEUE=1 runs it, or node bench/queue.js alone)');
   } finally {
     standIn.stop();
+  }
+
+  // 7. Memory: bench/memory.js, each measure in a fresh process.
+  if (process.env.BENCH_SKIP_MEMORY === '1') {
+    console.log('\n(memory benchmark skipped: BENCH_SKIP_MEMORY=1)');
+  } else {
+    await require('./memory').run();
   }
 }
 

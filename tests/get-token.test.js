@@ -385,3 +385,35 @@ test('the returned promise settles even when a custom fetch never does', async (
   const error = await expectError('hang', params({ timeoutMs: 100, fetch: () => new Promise(() => {}) }));
   assert.equal(error.code, 'TIMEOUT');
 });
+
+test("calls share one timer signal, yet each times out on its own time and aborts its own fetch's signal", async () => {
+  /** @type {AbortSignal[]} */
+  const signals = [];
+  /** @type {import('..').FetchLike} */
+  const hang = (_url, init) => {
+    signals.push(init.signal);
+    return new Promise(() => {});
+  };
+  /** @type {string[]} */
+  const order = [];
+  const settled = (/** @type {string} */ name, /** @type {Promise<unknown>} */ call) =>
+    call.then(
+      () => assert.fail(`${name} should time out`),
+      (error) => {
+        order.push(name);
+        return error;
+      },
+    );
+  // The long call arms the shared signal first; the short one, started after it, must not wait for it.
+  const long = settled('long', getToken(params({ timeoutMs: 2000, fetch: hang })));
+  const short = settled('short', getToken(params({ timeoutMs: 100, fetch: hang })));
+  assert.equal((await short).code, 'TIMEOUT');
+  assert.deepEqual(order, ['short']);
+  assert.equal(signals.length, 2);
+  assert.notEqual(signals[0], signals[1], 'each fetch gets a signal of its own');
+  assert.equal(signals[1].aborted, true);
+  assert.equal(signals[1].reason?.name, 'TimeoutError');
+  assert.equal(signals[0].aborted, false);
+  assert.equal((await long).code, 'TIMEOUT');
+  assert.equal(signals[0].reason?.name, 'TimeoutError');
+});

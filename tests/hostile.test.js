@@ -458,3 +458,22 @@ test('a script whose calls all met hostile values still exits by itself', async 
   const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { timeout: 10_000 });
   assert.equal(stdout.trim(), 'TIMEOUT TIMEOUT TIMEOUT BAD_RESPONSE');
 });
+
+test('a script whose only work is one getToken prints its result, through slow answers and a retry wait', async () => {
+  const entry = path.join(__dirname, '..');
+  // The fetch answers only on timers that do not keep Node running, first with a 503: only the
+  // package keeps the process alive through both answers and the wait between them.
+  const script = `
+    const { getToken } = require(${JSON.stringify(entry)});
+    let calls = 0;
+    const later = (ms) => new Promise((resolve) => AbortSignal.timeout(ms).addEventListener('abort', resolve));
+    const token = JSON.stringify({ code: 0, msg: 'ok', tenant_access_token: 't-alive', expire: 7200 });
+    const fetch = async () => {
+      calls++;
+      await later(200);
+      return calls === 1 ? new Response('busy', { status: 503 }) : new Response(token);
+    };
+    getToken({ appId: 'cli_liveness_0003', appSecret: ${JSON.stringify(SECRET)}, fetch }).then((t) => console.log(t.access_token, calls));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { timeout: 10_000 });
+  assert.equal(stdout.trim(), 't-alive 2');
+});

@@ -455,8 +455,8 @@ test('hostile params and answers give typed errors, never a crash, and name no s
   ];
   for (const answer of answers) {
     const outcome = await lib.searchRecords({ ...common, maxAttempts: 1, fetch: async () => answer() }).then(
-      (value) => ({ value }),
-      (error) => ({ error: record('hostile answer', error) }),
+      (/** @type {unknown} */ value) => ({ value }),
+      (/** @type {any} */ error) => ({ error: record('hostile answer', error) }),
     );
     if ('error' in outcome) {
       assert.equal(outcome.error.name, 'LarkbaseError');

@@ -106,6 +106,9 @@ function n8nEnv(n8n, userFolder, extra = {}) {
  * @returns {Promise<CliResult>}
  */
 async function n8nCli(n8n, userFolder, args, extra, timeoutMs = 180_000) {
+  // Each command starts a task broker of its own in n8n 2.x; the default port may be taken by
+  // another n8n on this machine.
+  const ports = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
   // n8n's output goes to files, not pipes: Node writes to a file synchronously, while a pipe's
   // writes are asynchronous, and n8n exits right after printing an execution, which cut a large
   // execution's JSON short (seen with 2,000 items in n8n 1.x).
@@ -116,7 +119,7 @@ async function n8nCli(n8n, userFolder, args, extra, timeoutMs = 180_000) {
   const err = fs.openSync(errFile, 'w');
   try {
     const child = spawn(n8n.nodeBin, [path.join(n8n.n8nDir, 'bin', 'n8n'), ...args], {
-      env: n8nEnv(n8n, userFolder, extra),
+      env: n8nEnv(n8n, userFolder, { ...ports, ...extra }),
       stdio: ['ignore', out, err],
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -160,10 +163,7 @@ async function importInto(n8n, userFolder, kind, data, extra) {
  * @param {number} [timeoutMs]
  */
 async function executeWorkflow(n8n, userFolder, workflowId, timeoutMs) {
-  // A task broker port of its own: n8n's default (5679) may be held by another n8n on this
-  // machine (a server, or another test run), and `execute` then fails.
-  const broker = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
-  const result = await n8nCli(n8n, userFolder, ['execute', `--id=${workflowId}`, '--rawOutput'], broker, timeoutMs);
+  const result = await n8nCli(n8n, userFolder, ['execute', `--id=${workflowId}`, '--rawOutput'], undefined, timeoutMs);
   const lines = result.stdout.split('\n');
   const start = lines.indexOf('{');
   const end = lines.indexOf('}', start);
@@ -286,11 +286,20 @@ async function startN8nProcess(n8n, userFolder, { command, args = [], env = {}, 
  * @param {{ email: string, password: string }} owner
  */
 async function setUpOwner(url, owner) {
-  const setup = await fetch(`${url}/rest/owner/setup`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ ...owner, firstName: 'Demo', lastName: 'Owner' }),
-  });
+  // n8n answers /rest/settings before all its routes are in place; on a busy machine the owner
+  // route can still be missing (HTTP 404) for a few seconds.
+  const deadline = Date.now() + 60_000;
+  let setup;
+  for (;;) {
+    setup = await fetch(`${url}/rest/owner/setup`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...owner, firstName: 'Demo', lastName: 'Owner' }),
+    });
+    if (setup.status !== 404 || Date.now() > deadline) break;
+    await setup.text();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
   if (!setup.ok) throw new Error(`owner setup failed: HTTP ${setup.status} ${await setup.text()}`);
   const cookie = setup.headers.get('set-cookie')?.split(';')[0] ?? '';
   return cookie;
