@@ -1,23 +1,55 @@
 import type {
+  BaseField,
+  BaseItem,
+  BaseMapperField,
+  BaseParams,
+  BaseRecord,
+  BaseRow,
+  BaseTable,
   FetchLike,
   FetchLikeResponse,
+  Filter,
+  FilterCondition,
+  LarkbaseError,
+  LarkbaseErrorCode,
+  LarkbaseErrorFields,
   LarkbaseTokenError,
   LarkbaseTokenErrorCode,
   ResendResult,
+  RowParams,
+  SearchParams,
   TokenParams,
   TokenResult,
   TokenType,
+  UpsertParams,
+  WriteParams,
 } from '../pkg/larkbase_get_token';
 
 export type {
+  BaseField,
+  BaseItem,
+  BaseMapperField,
+  BaseParams,
+  BaseRecord,
+  BaseRow,
+  BaseTable,
   FetchLike,
   FetchLikeResponse,
+  Filter,
+  FilterCondition,
+  LarkbaseError,
+  LarkbaseErrorCode,
+  LarkbaseErrorFields,
   LarkbaseTokenError,
   LarkbaseTokenErrorCode,
   ResendResult,
+  RowParams,
+  SearchParams,
   TokenParams,
   TokenResult,
   TokenType,
+  UpsertParams,
+  WriteParams,
 };
 
 /**
@@ -39,3 +71,39 @@ export function wasmMemoryBytes(): number;
 
 /** Tells a getToken rejection apart from other errors. */
 export function isLarkbaseTokenError(error: unknown): error is LarkbaseTokenError;
+
+/** The base's tables. */
+export function listTables(params: BaseParams): Promise<{ tables: BaseTable[] }>;
+
+/** The table's columns and their types, and the writable ones as n8n's column mapper takes them. */
+export function listFields(params: BaseParams): Promise<{ fields: BaseField[]; mapperFields: BaseMapperField[] }>;
+
+/** Records matching a filter, page by page: all of them, or the first `limit`. */
+export function searchRecords(params: SearchParams): Promise<{ records: BaseRecord[]; total?: number }>;
+
+/** Records by ID, 100 per call; one outcome per row, in the rows' order. */
+export function getRecords(params: RowParams): Promise<{ items: BaseItem[] }>;
+
+/** One record per row, 500 per call; one outcome per row. */
+export function createRecords(params: WriteParams): Promise<{ items: BaseItem[] }>;
+
+/** Records by ID, 500 per call; `null` clears a cell. One outcome per row. */
+export function updateRecords(params: WriteParams): Promise<{ items: BaseItem[] }>;
+
+/** Records by ID, 500 per call; one outcome per row. */
+export function deleteRecords(params: RowParams): Promise<{ items: BaseItem[] }>;
+
+/**
+ * Updates the records whose key columns match a row and creates the rest, in batches; a key
+ * shared by several rows, or matching several records, fails those rows (DUPLICATE_KEY).
+ */
+export function upsertRecords(params: UpsertParams): Promise<{ items: BaseItem[] }>;
+
+/** Any of the calls above by its operation name (what the n8n node uses). */
+export function larkbaseCall(
+  operation: string,
+  params: BaseParams | SearchParams | RowParams | WriteParams | UpsertParams,
+): Promise<unknown>;
+
+/** Tells a Lark Base call's rejection apart from other errors. */
+export function isLarkbaseError(error: unknown): error is LarkbaseError;

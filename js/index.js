@@ -241,4 +241,91 @@ const keepAlive = {
   },
 };
 
-module.exports = { getToken, resendAppTicket, clearTokenCache, isLarkbaseTokenError, wasmMemoryBytes };
+/**
+ * One Lark Base call: `operation` is `listTables`, `listFields`, `search`, `get`, `create`,
+ * `update`, `delete` or `upsert`. The params are copied as JSON before the module reads them (so
+ * that a getter, a proxy or a cycle fails here, as a typed error; dates, n8n's DateTime too,
+ * become ISO strings); the credential is copied as getToken's params are; `fetch` is handed over.
+ *
+ * @param {string} operation
+ * @param {import('./index').BaseParams | import('./index').UpsertParams | import('./index').SearchParams} params
+ * @returns {Promise<unknown>} rejects with a `LarkbaseError`
+ */
+function larkbaseCall(operation, params) {
+  let input;
+  try {
+    const { fetch, credential, ...rest } = /** @type {Record<string, unknown>} */ (params ?? {});
+    input = {
+      params: JSON.parse(JSON.stringify(rest)),
+      credential: credential === undefined || credential === null ? undefined : snapshot(credential).params,
+      fetch,
+    };
+  } catch {
+    return Promise.reject(baseError('params could not be copied as JSON (a cycle, a BigInt or a getter that throws)', 'params'));
+  }
+  /** @type {Core} */
+  let core;
+  try {
+    core = instance();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return track(core, () => core.larkbase(operation, input.params, input.credential, input.fetch)).catch((error) => {
+    // A broken instance is reported by the entry, in the token's words; Lark Base calls get
+    // the same error under their own name.
+    if (isLarkbaseTokenError(error) && error.code === 'INTERNAL_ERROR') error.name = 'LarkbaseError';
+    throw error;
+  });
+}
+
+/** @param {string} message @param {string} field */
+function baseError(message, field) {
+  const error = new Error(message);
+  error.name = 'LarkbaseError';
+  return Object.assign(error, { code: 'INVALID_PARAMS', field, hint: 'fix this parameter and try again', attempts: 0 });
+}
+
+/** @param {import('./index').BaseParams} params */
+const listTables = (params) => larkbaseCall('listTables', params);
+/** @param {import('./index').BaseParams} params */
+const listFields = (params) => larkbaseCall('listFields', params);
+/** @param {import('./index').SearchParams} params */
+const searchRecords = (params) => larkbaseCall('search', params);
+/** @param {import('./index').RowParams} params */
+const getRecords = (params) => larkbaseCall('get', params);
+/** @param {import('./index').WriteParams} params */
+const createRecords = (params) => larkbaseCall('create', params);
+/** @param {import('./index').WriteParams} params */
+const updateRecords = (params) => larkbaseCall('update', params);
+/** @param {import('./index').RowParams} params */
+const deleteRecords = (params) => larkbaseCall('delete', params);
+/** @param {import('./index').UpsertParams} params */
+const upsertRecords = (params) => larkbaseCall('upsert', params);
+
+/**
+ * Tells a Lark Base call's rejection apart from other errors.
+ *
+ * @param {unknown} error
+ * @returns {error is import('./index').LarkbaseError}
+ */
+function isLarkbaseError(error) {
+  return error instanceof Error && error.name === 'LarkbaseError';
+}
+
+module.exports = {
+  getToken,
+  resendAppTicket,
+  clearTokenCache,
+  isLarkbaseTokenError,
+  wasmMemoryBytes,
+  larkbaseCall,
+  listTables,
+  listFields,
+  searchRecords,
+  getRecords,
+  createRecords,
+  updateRecords,
+  deleteRecords,
+  upsertRecords,
+  isLarkbaseError,
+};

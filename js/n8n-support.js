@@ -3,7 +3,7 @@
 // What the n8n node and the credential share: turning credential data into getToken params, n8n's
 // request helper as getToken's fetch, and the safe view of a getToken error.
 
-const { isLarkbaseTokenError } = require('./index');
+const { isLarkbaseError, isLarkbaseTokenError } = require('./index');
 
 /**
  * @typedef {import('./index').TokenParams} TokenParams
@@ -171,4 +171,31 @@ function safeError(error) {
   };
 }
 
-module.exports = { credentialParams, domainParam, httpRequestFetch, safeError, storeAppParams };
+/**
+ * The fields of a Lark Base error that may be shown, saved and logged: from a rejected call (a
+ * `LarkbaseError`), an item's `error` in a call's result, or a token error; anything else is
+ * reduced to its message.
+ *
+ * @param {unknown} error
+ */
+function safeBaseError(error) {
+  const source = /** @type {Record<string, unknown>} */ (error ?? {});
+  const plain = !(error instanceof Error) && typeof source.message === 'string' && typeof source.code === 'string';
+  if (isLarkbaseError(error) || plain) {
+    const text = (/** @type {unknown} */ v) => (typeof v === 'string' ? v : undefined);
+    const number = (/** @type {unknown} */ v) => (typeof v === 'number' ? v : undefined);
+    return {
+      message: String(source.message),
+      code: String(source.code),
+      hint: text(source.hint) ?? '',
+      field: text(source.field),
+      column: text(source.column),
+      larkCode: number(source.larkCode),
+      larkMsg: text(source.larkMsg),
+      httpStatus: number(source.httpStatus),
+    };
+  }
+  return { ...safeError(error), column: undefined };
+}
+
+module.exports = { credentialParams, domainParam, httpRequestFetch, safeBaseError, safeError, storeAppParams };

@@ -2,19 +2,48 @@
 'use strict';
 // The demo behind `npm start`: real n8n 2.x with this package installed as a community node, the
 // local Lark stand-in in place of Lark, a "Larkbase API" credential pointing at it, and an example
-// workflow (Manual Trigger → Larkbase Get Token → List records). Offline; Ctrl-C stops everything.
+// workflow (Manual Trigger → Larkbase Get Token → List records, and → Larkbase, which searches the
+// demo base's table with the token). Offline; Ctrl-C stops everything.
 // The browser test starts the same demo with `startDemo` and runs its workflow in Chromium.
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startStandIn, DEMO_APP } = require('../tests/lark-stand-in');
+const { startStandIn, seedDemoBase, DEMO_APP, DEMO_BASE } = require('../tests/lark-stand-in');
 const h = require('../tests/e2e/n8n-harness');
 const wf = require('../tests/e2e/workflows');
 
 const DEMO_WORKFLOW_ID = 'larkbaseDemo0001';
 const DEMO_CREDENTIAL = { id: 'larkbaseDemoCred', name: 'Larkbase API (local stand-in)' };
 const N8N_VERSION = '2.41.1';
+
+/**
+ * Manual Trigger → Larkbase Get Token, whose token feeds both "List records" (HTTP Request) and
+ * "Larkbase" (Search, reading the token with its default Access Token expression).
+ *
+ * @param {string} url the stand-in
+ */
+function demoWorkflow(url) {
+  const workflow = wf.chain(DEMO_WORKFLOW_ID, 'Larkbase Get Token: demo', [
+    wf.manualTrigger(),
+    wf.larkbaseGetToken({ baseUrl: url, credential: DEMO_CREDENTIAL }),
+    wf.listRecords({ baseUrl: url, position: [440, -100] }),
+  ]);
+  const search = wf.larkbase({
+    baseUrl: url,
+    base: DEMO_BASE.appToken,
+    table: DEMO_BASE.tableId,
+    operation: 'search',
+    parameters: { returnAll: true },
+    position: [440, 100],
+  });
+  workflow.nodes.push(search);
+  const fromToken = /** @type {{ main: Array<Array<{ node: string, type: string, index: number }>> }} */ (
+    workflow.connections['Larkbase Get Token']
+  );
+  fromToken.main[0].push({ node: search.name, type: 'main', index: 0 });
+  return workflow;
+}
 
 /**
  * @param {{ n8nPort: number, standInPort?: number, log?: (line: string) => void }} options
@@ -24,6 +53,7 @@ async function startDemo({ n8nPort, standInPort = 0, log = () => {} }) {
   const n8n = h.installN8n(N8N_VERSION);
   log('Starting the Lark stand-in');
   const lark = await startStandIn({ port: standInPort });
+  seedDemoBase(lark);
   try {
     return await startN8n(n8n, lark, n8nPort, log);
   } catch (error) {
@@ -48,11 +78,7 @@ async function startN8n(n8n, lark, n8nPort, log) {
     n8n,
     userFolder,
     'workflow',
-    wf.chain(DEMO_WORKFLOW_ID, 'Larkbase Get Token: demo', [
-      wf.manualTrigger(),
-      wf.larkbaseGetToken({ baseUrl: lark.url, credential: DEMO_CREDENTIAL }),
-      wf.listRecords({ baseUrl: lark.url }),
-    ]),
+    demoWorkflow(lark.url),
   );
   log(`Starting n8n on http://127.0.0.1:${n8nPort} (its log: ${path.join(userFolder, 'n8n.log')})`);
   const server = await h.startN8nServer(n8n, userFolder, { port: n8nPort, logFile: path.join(userFolder, 'n8n.log') });
@@ -79,7 +105,7 @@ async function main() {
   const standInPort = Number(process.env.LARK_STAND_IN_PORT ?? 8787);
   const demo = await startDemo({ n8nPort, standInPort, log: (line) => console.log(`==> ${line}`) });
   console.log(`
-n8n is ready, with "Larkbase Get Token" installed.
+n8n is ready, with "Larkbase Get Token" and "Larkbase" installed.
 
   Editor:    ${demo.url}
   Login:     ${demo.owner.email}

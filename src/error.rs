@@ -1,6 +1,5 @@
 //! The one error type of the crate, and what each Lark error code means to the person fixing it.
 
-use crate::params::Params;
 use crate::redact::SecretForms;
 use serde::Serialize;
 use std::fmt;
@@ -232,7 +231,8 @@ impl TokenError {
 
     /// What a rejected fetch says, reduced to a system error code from `KNOWN_NETWORK_CODES`.
     /// `timeout_ms` is the attempt's, which the overall deadline may have cut below the params'.
-    pub fn fetch_failed(failure: FetchFailure, params: &Params, timeout_ms: u32) -> Self {
+    /// `base_url` is where the request went.
+    pub fn fetch_failed(failure: FetchFailure, base_url: &str, timeout_ms: u32) -> Self {
         let name = failure.name.unwrap_or_default();
         if name == "TimeoutError" || name == "AbortError" {
             return Self::timeout(timeout_ms);
@@ -242,7 +242,7 @@ impl TokenError {
             .flatten()
             .find_map(|code| KNOWN_NETWORK_CODES.into_iter().find(|known| *known == code))
             .unwrap_or("the request failed");
-        Self::network(&params.base_url, detail)
+        Self::network(base_url, detail)
     }
 
     /// `detail` must be text this crate vouches for (a code from `KNOWN_NETWORK_CODES`, or fixed
@@ -436,7 +436,7 @@ mod tests {
         assert!(e.message.contains("redirect not followed"), "{}", e.message);
     }
 
-    fn params(secret: &str) -> Params {
+    fn params(secret: &str) -> crate::params::Params {
         use crate::params::{validate, Input, RawParams};
         validate(RawParams {
             app_id: Some(Input::Text("cli_x".into())),
@@ -511,7 +511,8 @@ mod tests {
         ];
         for (failure, code, words) in cases {
             let shown = format!("{failure:?}");
-            let e = TokenError::fetch_failed(failure, &params("TopSecret99-0123456789"), 777);
+            let e =
+                TokenError::fetch_failed(failure, &params("TopSecret99-0123456789").base_url, 777);
             assert_eq!(e.code, code, "{shown}");
             assert!(e.message.contains(words), "{shown}: {}", e.message);
             assert!(!e.message.to_lowercase().contains("topsecret99"));

@@ -18,6 +18,9 @@
     )
 )]
 
+pub mod base;
+#[cfg(target_arch = "wasm32")]
+pub mod base_wasm;
 pub mod cache;
 pub mod error;
 pub mod flight;

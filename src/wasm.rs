@@ -257,7 +257,7 @@ pub fn abort_for_tests(in_microtask: bool) {
 async fn token_result(params: JsValue, fetch: JsValue) -> Result<JsValue, TokenError> {
     let params = read_params(params)?;
     let platform = JsPlatform {
-        params: &params,
+        base_url: &params.base_url,
         fetch: read_fetch(fetch)?,
     };
     let state = STATE.with(Rc::clone);
@@ -268,21 +268,21 @@ async fn token_result(params: JsValue, fetch: JsValue) -> Result<JsValue, TokenE
 async fn resend_result(params: JsValue, fetch: JsValue) -> Result<JsValue, TokenError> {
     let params = read_params(params)?;
     let platform = JsPlatform {
-        params: &params,
+        base_url: &params.base_url,
         fetch: read_fetch(fetch)?,
     };
     let ack = flow::resend_app_ticket(&platform, &params).await?;
     to_js(&ack)
 }
 
-fn read_params(snapshot: JsValue) -> Result<Params, TokenError> {
+pub(crate) fn read_params(snapshot: JsValue) -> Result<Params, TokenError> {
     let raw: RawParams = serde_wasm_bindgen::from_value(snapshot).map_err(|_| {
         TokenError::invalid("params", "must be an object such as { appId, appSecret }")
     })?;
     params::validate(raw)
 }
 
-fn read_fetch(value: JsValue) -> Result<Option<Function>, TokenError> {
+pub(crate) fn read_fetch(value: JsValue) -> Result<Option<Function>, TokenError> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
@@ -320,10 +320,16 @@ fn to_js_error(e: &TokenError) -> JsValue {
     error.into()
 }
 
-/// fetch, JS time and randomness, for the plain-Rust flow.
-struct JsPlatform<'a> {
-    params: &'a Params,
-    fetch: Option<Function>,
+/// fetch, JS time and randomness, for the plain-Rust flows (the token's and Lark Base's).
+pub(crate) struct JsPlatform<'a> {
+    /// Where requests go, for the messages of failed ones.
+    pub(crate) base_url: &'a str,
+    pub(crate) fetch: Option<Function>,
+}
+
+/// The cache and the calls in flight, which the Lark Base calls share with getToken.
+pub(crate) fn token_state() -> Rc<TokenState> {
+    STATE.with(Rc::clone)
 }
 
 impl Platform for JsPlatform<'_> {
@@ -334,11 +340,16 @@ impl Platform for JsPlatform<'_> {
         request: &Request<B>,
         timeout_ms: u32,
     ) -> Result<HttpAnswer<String>, TokenError> {
-        // Only the body depends on its type; the rest is compiled once.
+        // Only the body depends on its type; the rest is compiled once. Maps become plain objects
+        // (not JS `Map`s, which JSON.stringify would write as `{}`): Lark Base's cells are maps.
         let body = match &request.body {
-            Some(body) => js_sys::JSON::stringify(&to_js(body)?)
-                .map(JsValue::from)
-                .map_err(|_| TokenError::internal())?,
+            Some(body) => js_sys::JSON::stringify(
+                &body
+                    .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+                    .map_err(|_| TokenError::internal())?,
+            )
+            .map(JsValue::from)
+            .map_err(|_| TokenError::internal())?,
             None => JsValue::UNDEFINED,
         };
         self.send_json(
@@ -383,7 +394,7 @@ impl JsPlatform<'_> {
         max_body_bytes: usize,
         timeout_ms: u32,
     ) -> Result<HttpAnswer<String>, TokenError> {
-        let call = Call::start(self.params, timeout_ms)?;
+        let call = Call::start(self.base_url, timeout_ms)?;
         let init = request_init(method, bearer, body, &call.timer.signal)?;
         let sent = match &self.fetch {
             Some(fetch) => fetch.call2(&JsValue::UNDEFINED, &JsValue::from(url), &init),
@@ -547,16 +558,16 @@ impl Waiter {
 /// One request in flight, with the timer every await is raced against: a custom fetch may ignore
 /// the abort signal, and a body may drip slower than the timeout.
 struct Call<'a> {
-    params: &'a Params,
+    base_url: &'a str,
     timeout_ms: u32,
     timer: Timer,
 }
 
 impl<'a> Call<'a> {
-    fn start(params: &'a Params, timeout_ms: u32) -> Result<Self, TokenError> {
+    fn start(base_url: &'a str, timeout_ms: u32) -> Result<Self, TokenError> {
         let timer = Timer::start(timeout_ms)?;
         Ok(Self {
-            params,
+            base_url,
             timeout_ms,
             timer,
         })
@@ -584,7 +595,7 @@ impl<'a> Call<'a> {
             code: text(error, "code"),
             cause_code: text(&cause, "code"),
         };
-        TokenError::fetch_failed(failure, self.params, self.timeout_ms)
+        TokenError::fetch_failed(failure, self.base_url, self.timeout_ms)
     }
 
     async fn read_answer(

@@ -25,6 +25,8 @@ const E2E_SECRETS = {
   credential: 'CanaryE2E-credential-secret-9d2e',
   wrong: 'CanaryE2E-wrong-secret-3f7b',
   store: 'CanaryE2E-store-secret-7c4d',
+  /** The Larkbase node's tests in real n8n (tests/e2e/larkbase.test.js). */
+  larkbase: 'CanaryE2E-larkbase-secret-4e8a',
   /** Bulk app n's secret is this prefix and n, put together by an n8n expression. */
   bulkPrefix: 'CanaryE2E-bulk-secret-',
   bulk: (/** @type {number} */ n) => `CanaryE2E-bulk-secret-${n}`,
@@ -33,6 +35,7 @@ const E2E_SECRETS = {
     E2E_SECRETS.credential,
     E2E_SECRETS.wrong,
     E2E_SECRETS.store,
+    E2E_SECRETS.larkbase,
     ...Array.from({ length: 100 }, (_, n) => E2E_SECRETS.bulk(n)),
   ],
 };

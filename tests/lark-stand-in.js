@@ -4,11 +4,13 @@
 // token endpoints, the store-app endpoints (app_ticket, tenant keys, ticket resend), Lark's error codes, its token lifetime rule and rate limit, Lark Base's "list
 // records" endpoint that checks the Bearer token as Lark does (HTTP 400, code 99991663 for an
 // unknown or expired one), plus the faults the tests inject. node:http only, on 127.0.0.1 only.
+// Lark Base's tables, fields and records API is in ./lark-base-stand-in.js, mounted here.
 //
 // Run alone for manual tries: `node tests/lark-stand-in.js [port]` serves the demo app below.
 
 const http = require('node:http');
 const crypto = require('node:crypto');
+const { createLarkBase, SAMPLE_FIELDS, sampleRow } = require('./lark-base-stand-in');
 
 /** @type {Record<string, 'tenant' | 'app'>} */
 const TOKEN_PATHS = {
@@ -22,9 +24,17 @@ const LIFETIME_S = 7200;
 /** Lark hands out the same token while more than this remains, and a new one after. */
 const REUSE_THRESHOLD_S = 1800;
 const MAX_BODY_BYTES = 64 * 1024;
+/** Lark Base batches of 500 records are larger than any token request. */
+const BASE_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** The most items the test items route hands out (the benchmark upserts 10,000). */
+const MAX_TEST_ITEMS = 20_000;
 const RECORDS_PATH = /^\/open-apis\/bitable\/v1\/apps\/[^/]+\/tables\/[^/]+\/records$/;
 const TEST_ITEMS_PATH = '/stand-in/items';
 const TEST_STATS_PATH = '/stand-in/stats';
+/** Not Lark: creates a base with tables, for a stand-in in another process (the benchmark). */
+const TEST_BASES_PATH = '/stand-in/bases';
+/** Not Lark: every record of a table as stored, `?app=&table=`. */
+const TEST_RECORDS_PATH = '/stand-in/records';
 const DEMO_RECORDS = [
   { record_id: 'recDemo001', fields: { Name: 'Nguyễn Văn A', Status: 'Done' } },
   { record_id: 'recDemo002', fields: { Name: 'Trần Thị B', Status: 'In progress' } },
@@ -36,15 +46,16 @@ const DEMO_APP = { appId: 'cli_demo0000000000001', appSecret: 'demo-app-secret-f
  * @typedef {'html500' | 'http503' | 'invalid-json' | 'missing-fields' | 'slow' | 'redirect' | 'redirect301'
  *   | 'redirect307' | 'redirect308' | 'oversized' | 'endless' | 'echo-body' | 'drip' | 'reset' | 'http429'
  *   | 'code-string' | 'expire-negative' | 'expire-zero' | 'expire-huge' | 'empty-token'
- *   | 'wrong-content-type'} Fault
+ *   | 'wrong-content-type' | 'write-conflict' | 'too-many-requests'} Fault
  * @typedef {{ method: string, path: string, contentType: string | undefined, body: any }} SeenRequest
  */
 
 /**
  * @param {{ apps?: Record<string, string>, storeApps?: Record<string, { secret: string, tenants: string[] }>,
- *   rateLimitPerSecond?: number, port?: number }} [options]
+ *   rateLimitPerSecond?: number, port?: number, writeLatencyMs?: number }} [options]
  *   apps maps a self-built app's App ID to its App Secret; storeApps holds store apps with the
- *   tenants that installed them; port 0 (the default) picks a free one.
+ *   tenants that installed them; port 0 (the default) picks a free one; writeLatencyMs is how long
+ *   a Lark Base write holds its table (see lark-base-stand-in.js).
  */
 async function startStandIn(options = {}) {
   const apps = new Map(Object.entries(options.apps ?? { [DEMO_APP.appId]: DEMO_APP.appSecret }));
@@ -87,14 +98,34 @@ async function startStandIn(options = {}) {
     return recent.length > rateLimitPerSecond;
   }
 
+  /**
+   * Lark's check of the Bearer token on business APIs: HTTP 400 with 99991661 when there is none,
+   * 99991663 when it is not a live tenant token this stand-in issued.
+   *
+   * @param {string | undefined} authorization
+   * @returns {[number, object] | undefined}
+   */
+  function checkToken(authorization) {
+    const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
+    if (!token) return [400, { code: 99991661, msg: 'Missing access token for authorization.' }];
+    const expiresAt = liveTenantTokens.get(token);
+    if (expiresAt === undefined || expiresAt <= nowS()) {
+      return [400, { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' }];
+    }
+    return undefined;
+  }
+
+  const base = createLarkBase({ checkToken, writeLatencyMs: options.writeLatencyMs });
+
   /** @type {http.RequestListener} */
   function handle(req, res) {
     /** @type {Buffer[]} */
     const chunks = [];
     let size = 0;
+    const cap = (req.url ?? '').startsWith('/open-apis/bitable/') || (req.url ?? '').startsWith(TEST_BASES_PATH) ? BASE_MAX_BODY_BYTES : MAX_BODY_BYTES;
     req.on('data', (chunk) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      if (size <= cap) chunks.push(chunk);
     });
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
@@ -106,7 +137,7 @@ async function startStandIn(options = {}) {
       }
       const path = (req.url ?? '').split('?')[0];
       requests.push({ method: req.method ?? '', path, contentType: req.headers['content-type'], body });
-      const fault = faults.shift();
+      const fault = path.startsWith('/stand-in/') ? undefined : faults.shift();
       if (fault) return injectFault(fault, res, raw);
       answer(req, res, path, body);
     });
@@ -118,15 +149,44 @@ async function startStandIn(options = {}) {
     /** @type {string} */ path,
     /** @type {any} */ body,
   ) {
+    const query = new URL(req.url ?? '', 'http://x').searchParams;
+    if (path.startsWith('/open-apis/bitable/')) {
+      const handled = base.handle(
+        { method: req.method ?? '', path, query, body, authorization: req.headers.authorization },
+        (status, json) => send(res, status, json),
+      );
+      if (handled) return;
+    }
     if (RECORDS_PATH.test(path)) return listRecords(req, res);
     if (path === TEST_STATS_PATH) {
-      // Not Lark: how many token requests this stand-in has answered, for the benchmarks.
-      return send(res, 200, { tokenRequests: requests.filter((r) => r.path.includes('access_token')).length });
+      // Not Lark: how many token and Lark Base requests this stand-in has answered, for the benchmarks.
+      return send(res, 200, {
+        tokenRequests: requests.filter((r) => r.path.includes('access_token')).length,
+        baseRequests: requests.filter((r) => r.path.startsWith('/open-apis/bitable/')).length,
+        base: base.stats,
+      });
     }
     if (path === TEST_ITEMS_PATH) {
-      // Not Lark: hands an n8n workflow `count` items { n } to work on.
-      const count = Math.min(1000, Number(new URL(req.url ?? '', 'http://x').searchParams.get('count')) || 0);
-      return send(res, 200, Array.from({ length: count }, (_, n) => ({ n })));
+      // Not Lark: hands an n8n workflow `count` items { n } to work on, or with `kind=rows`, rows
+      // for the sample table (lark-base-stand-in.js), from `from` on.
+      const count = Math.min(MAX_TEST_ITEMS, Number(query.get('count')) || 0);
+      const from = Number(query.get('from')) || 0;
+      // `bad=n` gives row n a date no one can read, for the Continue On Fail tests.
+      const bad = query.has('bad') ? Number(query.get('bad')) : -1;
+      const row = (/** @type {number} */ n) => (n === bad ? { ...sampleRow(from + n), Due: 'not a date' } : sampleRow(from + n));
+      const make = query.get('kind') === 'rows' ? row : (/** @type {number} */ n) => ({ n });
+      return send(res, 200, Array.from({ length: count }, (_, n) => make(n)));
+    }
+    if (path === TEST_BASES_PATH && req.method === 'POST') {
+      // Not Lark: { appToken, tables: [{ tableId, name, sample: true } | { tableId, name, fields }] }.
+      const appToken = base.createBase({ appToken: body?.appToken });
+      const tables = (body?.tables ?? []).map((/** @type {any} */ t) =>
+        base.createTable(appToken, { tableId: t.tableId, name: t.name, fields: t.sample ? SAMPLE_FIELDS : t.fields }),
+      );
+      return send(res, 200, { appToken, tables });
+    }
+    if (path === TEST_RECORDS_PATH) {
+      return send(res, 200, base.records(String(query.get('app')), String(query.get('table'))));
     }
     if (req.method !== 'POST') {
       return path.startsWith('/open-apis/auth/')
@@ -204,12 +264,8 @@ async function startStandIn(options = {}) {
 
   function listRecords(/** @type {http.IncomingMessage} */ req, /** @type {http.ServerResponse} */ res) {
     if (req.method !== 'GET') return send(res, 405, { code: 405, msg: 'method not allowed' });
-    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!token) return send(res, 400, { code: 99991661, msg: 'Missing access token for authorization.' });
-    const expiresAt = liveTenantTokens.get(token);
-    if (expiresAt === undefined || expiresAt <= nowS()) {
-      return send(res, 400, { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' });
-    }
+    const refusal = checkToken(req.headers.authorization);
+    if (refusal) return send(res, ...refusal);
     send(res, 200, { code: 0, msg: 'success', data: { has_more: false, page_token: '', total: DEMO_RECORDS.length, items: DEMO_RECORDS } });
   }
 
@@ -278,6 +334,10 @@ async function startStandIn(options = {}) {
       case 'http429':
         res.writeHead(429, { 'Content-Type': 'text/plain', 'Retry-After': '1' });
         return res.end('Too Many Requests');
+      case 'write-conflict':
+        return send(res, 200, { code: 1254291, msg: 'Write conflict' });
+      case 'too-many-requests':
+        return send(res, 429, { code: 1254290, msg: 'TooManyRequest' });
     }
   }
 
@@ -293,6 +353,8 @@ async function startStandIn(options = {}) {
   return {
     url: `http://127.0.0.1:${address.port}`,
     requests,
+    /** Lark Base: bases, tables and records (lark-base-stand-in.js). */
+    base,
     /** Makes the next request meet this fault instead of a normal answer. */
     inject(/** @type {Fault} */ fault) {
       faults.push(fault);
@@ -316,12 +378,35 @@ async function startStandIn(options = {}) {
   };
 }
 
-module.exports = { startStandIn, DEMO_APP, DEMO_RECORDS, TOKEN_PATHS };
+/** The demo's base and table: the records of DEMO_RECORDS, which the old list route serves too. */
+const DEMO_BASE = { appToken: 'bascnDemoBase', tableId: 'tblDemoTable' };
+
+/**
+ * Puts the demo's base in a stand-in: a table "Tasks" (Name, Status) holding DEMO_RECORDS.
+ *
+ * @param {Awaited<ReturnType<typeof startStandIn>>} standIn
+ */
+function seedDemoBase(standIn) {
+  standIn.base.createBase({ appToken: DEMO_BASE.appToken, name: 'Demo' });
+  standIn.base.createTable(DEMO_BASE.appToken, {
+    tableId: DEMO_BASE.tableId,
+    name: 'Tasks',
+    fields: [
+      { name: 'Name', type: 1, isPrimary: true },
+      { name: 'Status', type: 3, property: { options: [{ name: 'Done', id: 'optDone', color: 0 }, { name: 'In progress', id: 'optProg', color: 1 }] } },
+    ],
+  });
+  standIn.base.addRecords(DEMO_BASE.appToken, DEMO_BASE.tableId, DEMO_RECORDS.map((r) => r.fields), DEMO_RECORDS.map((r) => r.record_id));
+}
+
+module.exports = { startStandIn, seedDemoBase, DEMO_APP, DEMO_BASE, DEMO_RECORDS, TOKEN_PATHS, SAMPLE_FIELDS, sampleRow };
 
 if (require.main === module) {
   const port = Number(process.argv[2] ?? 8787);
   const rateLimitPerSecond = Number(process.env.LARK_STAND_IN_RATE_LIMIT ?? 100);
-  startStandIn({ port, rateLimitPerSecond }).then((standIn) => {
+  const writeLatencyMs = process.env.LARK_STAND_IN_WRITE_LATENCY_MS === undefined ? undefined : Number(process.env.LARK_STAND_IN_WRITE_LATENCY_MS);
+  startStandIn({ port, rateLimitPerSecond, writeLatencyMs }).then((standIn) => {
+    seedDemoBase(standIn);
     console.log(`Lark stand-in on ${standIn.url} (demo App ID ${DEMO_APP.appId}; its secret is in the README)`);
   });
 }

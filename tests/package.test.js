@@ -22,7 +22,14 @@ test('loading the package, its node or its credential does not load or compile t
      const wasmLoaded = Object.keys(require.cache).some((file) => file.includes('larkbase_get_token'));
      console.log(JSON.stringify({ exports: Object.keys(api).sort(), wasmLoaded }));`,
   );
-  assert.deepEqual(JSON.parse(loaded), { exports: ['clearTokenCache', 'getToken', 'isLarkbaseTokenError', 'resendAppTicket', 'wasmMemoryBytes'], wasmLoaded: false });
+  assert.deepEqual(JSON.parse(loaded), {
+    exports: [
+      'clearTokenCache', 'createRecords', 'deleteRecords', 'getRecords', 'getToken', 'isLarkbaseError', 'isLarkbaseTokenError',
+      'larkbaseCall', 'listFields', 'listTables', 'resendAppTicket', 'searchRecords', 'updateRecords', 'upsertRecords',
+      'wasmMemoryBytes',
+    ],
+    wasmLoaded: false,
+  });
 });
 
 test('named imports work from ES modules', () => {
@@ -47,6 +54,10 @@ test('the tarball carries the node, the credential, the wasm, the glue and the t
     'dist/js/index.d.ts',
     'dist/js/index.js',
     'dist/js/n8n-support.js',
+    'dist/js/nodes/Larkbase/Larkbase.node.js',
+    'dist/js/nodes/Larkbase/Larkbase.node.json',
+    'dist/js/nodes/Larkbase/larkbase.dark.svg',
+    'dist/js/nodes/Larkbase/larkbase.svg',
     'dist/js/nodes/LarkbaseGetToken/LarkbaseGetToken.node.js',
     'dist/js/nodes/LarkbaseGetToken/LarkbaseGetToken.node.json',
     'dist/js/nodes/LarkbaseGetToken/larkbaseGetToken.dark.svg',

@@ -30,3 +30,36 @@ async function useIt(): Promise<void> {
   await getToken({ appId: 'cli_x', appSecret: 's', tokenType: 'user_access_token' });
 }
 void useIt;
+
+// The Lark Base calls.
+import { isLarkbaseError, searchRecords, upsertRecords, type BaseItem } from '../js/index';
+
+async function useLarkBase(): Promise<void> {
+  const { items } = await upsertRecords({
+    base: 'https://acme.larksuite.com/base/bascnA?table=tblB',
+    credential: { appId: 'cli_x', appSecret: 'secret', domain: 'lark' },
+    keys: ['Email'],
+    rows: [{ fields: { Email: 'an@example.vn', Joined: '2026-11-26' } }],
+  });
+  const first: BaseItem | undefined = items[0];
+  const action: 'found' | 'created' | 'updated' | 'deleted' | undefined = first?.action;
+  const column: string | undefined = first?.error?.column;
+  void [action, column, first?.record?.record_id];
+  try {
+    const found = await searchRecords({
+      base: 'bascnA',
+      table: 'tblB',
+      accessToken: 't-x',
+      filter: { conjunction: 'or', conditions: [{ field_name: 'Email', operator: 'contains', value: ['@example.vn'] }] },
+      limit: 10,
+    });
+    void [found.records.length, found.total];
+  } catch (error) {
+    if (isLarkbaseError(error)) void [error.code, error.hint, error.larkCode];
+  }
+  // @ts-expect-error keys are required for an upsert
+  await upsertRecords({ base: 'bascnA', accessToken: 't', rows: [] });
+  // @ts-expect-error Lark's operators only
+  await searchRecords({ base: 'bascnA', accessToken: 't', filter: { conjunction: 'and', conditions: [{ field_name: 'A', operator: 'eq' }] } });
+}
+void useLarkBase;

@@ -111,3 +111,16 @@ test('the example workflow runs: the token goes to "List records" and the record
   assert.match(await output.innerText(), new RegExp(DEMO_RECORDS[1].record_id));
   await screenshot('4-example-workflow-records');
 }));
+
+test('the example workflow\'s Larkbase node, fed by the token node, finds the demo table\'s records', withFailureScreenshot('larkbase', async () => {
+  await page.goto(demo.workflowUrl);
+  await page.locator('[data-test-id=execute-workflow-button]').click();
+  const larkbase = page.locator('[data-test-id=canvas-node][data-node-name="Larkbase"]');
+  await larkbase.first().dblclick();
+  const output = page.locator('[data-test-id=output-panel]');
+  await output.getByText(DEMO_RECORDS[0].record_id).first().waitFor();
+  const text = await output.innerText();
+  assert.match(text, new RegExp(DEMO_RECORDS[1].record_id));
+  assert.match(text, /Nguyễn Văn A/);
+  await screenshot('5-larkbase-search-records');
+}));

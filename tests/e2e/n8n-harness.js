@@ -4,11 +4,10 @@
 // installs this package's `npm pack` tarball into a fresh N8N_USER_FOLDER the way n8n's
 // community-node installer does, and runs n8n's CLI and server on 127.0.0.1 only.
 
-const { execFile, execFileSync, spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { promisify } = require('node:util');
 
 const ROOT = path.join(__dirname, '..', '..');
 const PACKAGE_NAME = 'n8n-nodes-larkbase-get-token';
@@ -19,6 +18,7 @@ const N8N_LINES = [
 ].filter(({ line }) => !process.env.LARKBASE_N8N_LINES || process.env.LARKBASE_N8N_LINES.split(',').includes(line));
 /** The node types as n8n names them once the package is installed as a community package. */
 const NODE_TYPE = `${PACKAGE_NAME}.larkbaseGetToken`;
+const LARKBASE_NODE_TYPE = `${PACKAGE_NAME}.larkbase`;
 const CREDENTIAL_TYPE = 'larkbaseApi';
 
 /**
@@ -102,22 +102,37 @@ function n8nEnv(n8n, userFolder, extra = {}) {
  * @param {string} userFolder
  * @param {string[]} args
  * @param {Record<string, string>} [extra]
+ * @param {number} [timeoutMs] the benchmark's long executions need more than the default
  * @returns {Promise<CliResult>}
  */
-async function n8nCli(n8n, userFolder, args, extra) {
+async function n8nCli(n8n, userFolder, args, extra, timeoutMs = 180_000) {
   // Each command starts a task broker of its own in n8n 2.x; the default port may be taken by
   // another n8n on this machine.
   const ports = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
+  // n8n's output goes to files, not pipes: Node writes to a file synchronously, while a pipe's
+  // writes are asynchronous, and n8n exits right after printing an execution, which cut a large
+  // execution's JSON short (seen with 2,000 items in n8n 1.x).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'larkbase-n8n-cli-'));
+  const outFile = path.join(dir, 'stdout');
+  const errFile = path.join(dir, 'stderr');
+  const out = fs.openSync(outFile, 'w');
+  const err = fs.openSync(errFile, 'w');
   try {
-    const { stdout, stderr } = await promisify(execFile)(n8n.nodeBin, [path.join(n8n.n8nDir, 'bin', 'n8n'), ...args], {
+    const child = spawn(n8n.nodeBin, [path.join(n8n.n8nDir, 'bin', 'n8n'), ...args], {
       env: n8nEnv(n8n, userFolder, { ...ports, ...extra }),
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 180_000,
+      stdio: ['ignore', out, err],
     });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = /** @type {{ code?: number, stdout?: string, stderr?: string }} */ (error);
-    return { code: typeof failed.code === 'number' ? failed.code : 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const code = await new Promise((resolve) => {
+      child.once('error', () => resolve(1));
+      child.once('exit', (exitCode) => resolve(exitCode ?? 1));
+    });
+    clearTimeout(timer);
+    return { code: Number(code), stdout: fs.readFileSync(outFile, 'utf8'), stderr: fs.readFileSync(errFile, 'utf8') };
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -145,9 +160,10 @@ async function importInto(n8n, userFolder, kind, data, extra) {
  * @param {N8nInstall} n8n
  * @param {string} userFolder
  * @param {string} workflowId
+ * @param {number} [timeoutMs]
  */
-async function executeWorkflow(n8n, userFolder, workflowId) {
-  const result = await n8nCli(n8n, userFolder, ['execute', `--id=${workflowId}`, '--rawOutput']);
+async function executeWorkflow(n8n, userFolder, workflowId, timeoutMs) {
+  const result = await n8nCli(n8n, userFolder, ['execute', `--id=${workflowId}`, '--rawOutput'], undefined, timeoutMs);
   const lines = result.stdout.split('\n');
   const start = lines.indexOf('{');
   const end = lines.indexOf('}', start);
@@ -312,6 +328,7 @@ async function freePort() {
 
 module.exports = {
   CREDENTIAL_TYPE,
+  LARKBASE_NODE_TYPE,
   N8N_LINES,
   NODE_TYPE,
   PACKAGE_NAME,

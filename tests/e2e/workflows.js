@@ -2,7 +2,7 @@
 'use strict';
 // The n8n workflows the end-to-end tests and the demo import, built for a given Lark stand-in URL.
 
-const { CREDENTIAL_TYPE, NODE_TYPE } = require('./n8n-harness');
+const { CREDENTIAL_TYPE, LARKBASE_NODE_TYPE, NODE_TYPE } = require('./n8n-harness');
 
 const RECORDS_PATH = '/open-apis/bitable/v1/apps/bascnDemoBase/tables/tblDemoTable/records';
 
@@ -120,6 +120,62 @@ function makeItems(baseUrl, count) {
 }
 
 /**
+ * An HTTP Request node that fetches `count` rows for the stand-in's sample table (Key, Name,
+ * Amount, Status, Due, Paid), from row `from` on; row `bad` gets a date no one can read.
+ *
+ * @param {string} baseUrl
+ * @param {{ count: number, from?: number, bad?: number, name?: string, position?: [number, number] }} options
+ * @returns {WorkflowNode}
+ */
+function makeRows(baseUrl, { count, from = 0, bad, name = 'Make rows', position = [440, 0] }) {
+  const extra = bad === undefined ? '' : `&bad=${bad}`;
+  return {
+    id: name.replace(/\W+/g, '-').toLowerCase(),
+    name,
+    type: 'n8n-nodes-base.httpRequest',
+    typeVersion: 4.2,
+    position,
+    parameters: { method: 'GET', url: `${baseUrl}/stand-in/items?kind=rows&count=${count}&from=${from}${extra}`, options: {} },
+  };
+}
+
+/**
+ * A Larkbase node. Without `credential`, it uses the Access Token field: its default expression
+ * (`{{ $json.access_token }}`) unless `accessToken` gives another.
+ *
+ * @param {{ name?: string, baseUrl: string, credential?: { id: string, name: string }, accessToken?: string,
+ *   base: string, table: string, operation: string, resource?: string, keys?: string[],
+ *   parameters?: Record<string, unknown>, continueOnFail?: boolean, position?: [number, number] }} options
+ * @returns {WorkflowNode}
+ */
+function larkbase({ name = 'Larkbase', baseUrl, credential, accessToken, base, table, operation, resource = 'record', keys, parameters = {}, continueOnFail, position = [660, 0] }) {
+  const writes = ['create', 'update', 'upsert'].includes(operation);
+  return {
+    // Not the bare slug: n8n 2.41.1's editor opened "Larkbase Get Token" (id larkbase-get-token)
+    // for a node whose id, larkbase, is the start of it.
+    id: `${name.replace(/\W+/g, '-').toLowerCase()}-node`,
+    name,
+    type: LARKBASE_NODE_TYPE,
+    typeVersion: 1,
+    position,
+    parameters: {
+      ...(credential
+        ? { credentialSource: 'larkbaseApi' }
+        : { credentialSource: 'accessToken', ...(accessToken ? { accessToken } : {}), domain: 'custom', baseUrl }),
+      resource,
+      operation,
+      base: { __rl: true, mode: 'id', value: base },
+      table: { __rl: true, mode: 'id', value: table },
+      ...(writes ? { columns: { mappingMode: 'autoMapInputData', value: {}, matchingColumns: keys ?? [], schema: [] } } : {}),
+      options: {},
+      ...parameters,
+    },
+    ...(credential ? { credentials: { [CREDENTIAL_TYPE]: credential } } : {}),
+    ...(continueOnFail ? { onError: 'continueRegularOutput' } : {}),
+  };
+}
+
+/**
  * A workflow whose nodes run one after the other.
  *
  * @param {string} id
@@ -144,4 +200,4 @@ function larkbaseCredential(id, name, { appId, appSecret, baseUrl }) {
   return { id, name, type: CREDENTIAL_TYPE, data: { appId, appSecret, domain: 'custom', baseUrl } };
 }
 
-module.exports = { RECORDS_PATH, chain, larkbaseCredential, larkbaseGetToken, listRecords, makeItems, manualTrigger, webhookTrigger };
+module.exports = { RECORDS_PATH, chain, larkbase, larkbaseCredential, larkbaseGetToken, listRecords, makeItems, makeRows, manualTrigger, webhookTrigger };

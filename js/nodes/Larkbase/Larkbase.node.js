@@ -1,0 +1,842 @@
+// @ts-check
+'use strict';
+
+const { NodeApiError, NodeConnectionTypes, NodeOperationError } = require('n8n-workflow');
+const { larkbaseCall } = require('../../index');
+const { credentialParams, domainParam, httpRequestFetch, safeBaseError } = require('../../n8n-support');
+
+/**
+ * @typedef {import('n8n-workflow').INodeType} INodeType
+ * @typedef {import('n8n-workflow').IExecuteFunctions} IExecuteFunctions
+ * @typedef {import('n8n-workflow').ILoadOptionsFunctions} ILoadOptionsFunctions
+ * @typedef {import('n8n-workflow').INodeExecutionData} INodeExecutionData
+ * @typedef {import('n8n-workflow').INodeProperties} INodeProperties
+ * @typedef {import('n8n-workflow').INodePropertyOptions} INodePropertyOptions
+ * @typedef {import('n8n-workflow').INodeListSearchResult} INodeListSearchResult
+ * @typedef {import('n8n-workflow').ResourceMapperFields} ResourceMapperFields
+ * @typedef {import('n8n-workflow').IDataObject} IDataObject
+ * @typedef {import('n8n-workflow').JsonObject} JsonObject
+ * @typedef {import('../../index').BaseParams} BaseParams
+ * @typedef {{ item: number, action?: string, record?: import('../../index').BaseRecord, error?: unknown }} BaseItem
+ * @typedef {ReturnType<typeof safeBaseError>} SafeError
+ * @typedef {{ mappingMode?: string, value?: IDataObject | null, matchingColumns?: string[] }} Columns
+ */
+
+/** Operations that write or read records by rows, batched across all items of an execution. */
+const ROW_OPERATIONS = ['get', 'create', 'update', 'delete', 'upsert'];
+/** Operations that take the column mapper's values. */
+const WRITES = ['create', 'update', 'upsert'];
+
+/** @param {string[]} operations @param {import('n8n-workflow').IDisplayOptions} [more] */
+const forRecords = (operations, more = {}) => ({ show: { resource: ['record'], operation: operations }, ...more });
+
+/** @type {INodeProperties[]} */
+const properties = [
+  {
+    // Named as in Larkbase Get Token: n8n's editor treats a field named `authentication` specially.
+    displayName: 'Authentication',
+    name: 'credentialSource',
+    type: 'options',
+    options: [
+      {
+        name: 'Access Token Field',
+        value: 'accessToken',
+        description: 'A token from Larkbase Get Token before this node (the default expression reads it)',
+      },
+      {
+        name: 'Larkbase API Credential',
+        value: 'larkbaseApi',
+        description: 'A tenant token from the credential, from the token cache, for every request',
+      },
+    ],
+    default: 'accessToken',
+    description: 'Where the access token for Lark Base comes from',
+  },
+  {
+    displayName: 'Access Token',
+    name: 'accessToken',
+    type: 'string',
+    typeOptions: { password: true },
+    default: '={{ $json.access_token }}',
+    required: true,
+    description:
+      "A tenant access token. The default reads the output of Larkbase Get Token (access_token); tokens expire within 2 hours, so don't paste one for good.",
+    displayOptions: { show: { credentialSource: ['accessToken'] } },
+  },
+  {
+    displayName: 'Domain',
+    name: 'domain',
+    type: 'options',
+    options: [
+      { name: 'Lark (open.larksuite.com)', value: 'lark' },
+      { name: 'Feishu (open.feishu.cn)', value: 'feishu' },
+      { name: 'Custom Base URL', value: 'custom' },
+    ],
+    default: 'lark',
+    description: 'Where the token was issued: the same domain as in Larkbase Get Token',
+    displayOptions: { show: { credentialSource: ['accessToken'] } },
+  },
+  {
+    displayName: 'Custom Base URL',
+    name: 'baseUrl',
+    type: 'string',
+    default: '',
+    placeholder: 'https://open.larksuite.com',
+    description: 'For a private deployment or a proxy. https only.',
+    displayOptions: { show: { credentialSource: ['accessToken'], domain: ['custom'] } },
+  },
+  {
+    displayName: 'Resource',
+    name: 'resource',
+    type: 'options',
+    noDataExpression: true,
+    options: [
+      { name: 'Field', value: 'field', description: "A table's columns" },
+      { name: 'Record', value: 'record', description: "A table's rows" },
+      { name: 'Table', value: 'table', description: "A base's tables" },
+    ],
+    default: 'record',
+  },
+  {
+    displayName: 'Operation',
+    name: 'operation',
+    type: 'options',
+    noDataExpression: true,
+    displayOptions: { show: { resource: ['record'] } },
+    options: [
+      { name: 'Create', value: 'create', action: 'Create records', description: 'Create one record per input item, 500 per call' },
+      {
+        name: 'Create or Update',
+        value: 'upsert',
+        action: 'Create or update records',
+        description: 'Create a new record, or update the current one if it already exists (upsert)',
+      },
+      { name: 'Delete', value: 'delete', action: 'Delete records', description: 'Delete records by ID, 500 per call' },
+      { name: 'Get', value: 'get', action: 'Get records', description: 'Get records by ID, 100 per call' },
+      { name: 'Search', value: 'search', action: 'Search records', description: 'Find records with filters and sort, across pages' },
+      { name: 'Update', value: 'update', action: 'Update records', description: 'Update records by ID, 500 per call' },
+    ],
+    default: 'search',
+  },
+  {
+    displayName: 'Operation',
+    name: 'operation',
+    type: 'options',
+    noDataExpression: true,
+    displayOptions: { show: { resource: ['table'] } },
+    options: [{ name: 'List', value: 'list', action: 'List tables', description: "List the base's tables" }],
+    default: 'list',
+  },
+  {
+    displayName: 'Operation',
+    name: 'operation',
+    type: 'options',
+    noDataExpression: true,
+    displayOptions: { show: { resource: ['field'] } },
+    options: [{ name: 'List', value: 'list', action: 'List fields', description: "List the table's columns and their types" }],
+    default: 'list',
+  },
+  {
+    displayName: 'Base',
+    name: 'base',
+    type: 'resourceLocator',
+    default: { mode: 'url', value: '' },
+    required: true,
+    description:
+      "The base. Lark's API has no call that lists an app's bases, so paste its URL or app_token. A wiki page's URL is not a base's.",
+    modes: [
+      {
+        displayName: 'By URL',
+        name: 'url',
+        type: 'string',
+        placeholder: 'https://your-tenant.larksuite.com/base/bascnXXXXXXXX?table=tblXXXXXXXX',
+        validation: [
+          {
+            type: 'regex',
+            properties: {
+              regex: 'https?://.+/(base|apps)/[A-Za-z0-9_-]+.*',
+              errorMessage: 'Paste the base URL from the browser (it has /base/ in it; a /wiki/ URL is not a base)',
+            },
+          },
+        ],
+      },
+      {
+        displayName: 'By ID',
+        name: 'id',
+        type: 'string',
+        placeholder: 'bascnXXXXXXXXXXXXXXXX',
+        validation: [
+          {
+            type: 'regex',
+            properties: { regex: '[A-Za-z0-9_-]+', errorMessage: 'An app_token is letters and digits' },
+          },
+        ],
+      },
+    ],
+  },
+  {
+    displayName: 'Table',
+    name: 'table',
+    type: 'resourceLocator',
+    default: { mode: 'list', value: '' },
+    required: true,
+    description: 'The table. Left empty in By URL mode, the table of the base URL (its ?table=) is used.',
+    displayOptions: { show: { resource: ['record', 'field'] } },
+    modes: [
+      {
+        displayName: 'From List',
+        name: 'list',
+        type: 'list',
+        typeOptions: { searchListMethod: 'searchTables', searchable: true },
+      },
+      {
+        displayName: 'By URL',
+        name: 'url',
+        type: 'string',
+        placeholder: 'https://your-tenant.larksuite.com/base/bascnXXXXXXXX?table=tblXXXXXXXX',
+        validation: [
+          {
+            type: 'regex',
+            properties: { regex: 'https?://.+[?&]table=[A-Za-z0-9_-]+.*', errorMessage: 'Paste a URL with ?table=tbl...' },
+          },
+        ],
+      },
+      {
+        displayName: 'By ID',
+        name: 'id',
+        type: 'string',
+        placeholder: 'tblXXXXXXXXXXXX',
+        validation: [{ type: 'regex', properties: { regex: '[A-Za-z0-9_-]+', errorMessage: 'A table ID is letters and digits' } }],
+      },
+    ],
+  },
+  {
+    displayName: 'Record IDs',
+    name: 'recordId',
+    type: 'string',
+    default: '',
+    required: true,
+    placeholder: 'recXXXXXXXX',
+    description: 'The record to work on; for Get and Delete, several separated by commas (or a list from an expression)',
+    displayOptions: forRecords(['get', 'update', 'delete']),
+  },
+  {
+    displayName: 'Columns',
+    name: 'columns',
+    type: 'resourceMapper',
+    noDataExpression: true,
+    default: { mappingMode: 'autoMapInputData', value: null },
+    required: true,
+    typeOptions: {
+      loadOptionsDependsOn: ['base.value', 'table.value'],
+      resourceMapper: {
+        resourceMapperMethod: 'getColumns',
+        mode: 'add',
+        fieldWords: { singular: 'column', plural: 'columns' },
+        addAllFields: true,
+        multiKeyMatch: true,
+        supportAutoMap: true,
+      },
+    },
+    description: "The values to write, by column: map input fields of the same names automatically, or each column by hand",
+    displayOptions: forRecords(['create', 'update']),
+  },
+  {
+    displayName: 'Columns',
+    name: 'columns',
+    type: 'resourceMapper',
+    noDataExpression: true,
+    default: { mappingMode: 'autoMapInputData', value: null },
+    required: true,
+    typeOptions: {
+      loadOptionsDependsOn: ['base.value', 'table.value'],
+      resourceMapper: {
+        resourceMapperMethod: 'getColumns',
+        mode: 'upsert',
+        fieldWords: { singular: 'column', plural: 'columns' },
+        addAllFields: true,
+        multiKeyMatch: true,
+        supportAutoMap: true,
+        matchingFieldsLabels: {
+          title: 'Columns to Match On',
+          description: 'The key: a record whose cells in these columns equal the item’s is updated, otherwise one is created',
+        },
+      },
+    },
+    description: 'The key columns to match on, and the values to write by column',
+    displayOptions: forRecords(['upsert']),
+  },
+  {
+    displayName: 'Filters',
+    name: 'filters',
+    type: 'fixedCollection',
+    typeOptions: { multipleValues: true },
+    placeholder: 'Add Condition',
+    default: {},
+    description: 'Conditions on columns; none returns every record',
+    displayOptions: forRecords(['search']),
+    options: [
+      {
+        displayName: 'Conditions',
+        name: 'conditions',
+        values: [
+          {
+            displayName: 'Column Name or ID',
+            name: 'field',
+            type: 'options',
+            typeOptions: { loadOptionsMethod: 'getColumnNames', loadOptionsDependsOn: ['base.value', 'table.value'] },
+            default: '',
+            description:
+              'The column to test. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+          },
+          {
+            displayName: 'Operator',
+            name: 'operator',
+            type: 'options',
+            options: [
+              { name: 'Contains', value: 'contains' },
+              { name: 'Does Not Contain', value: 'doesNotContain' },
+              { name: 'Is', value: 'is' },
+              { name: 'Is Empty', value: 'isEmpty' },
+              { name: 'Is Greater Than', value: 'isGreater' },
+              { name: 'Is Greater Than or Equal', value: 'isGreaterEqual' },
+              { name: 'Is Less Than', value: 'isLess' },
+              { name: 'Is Less Than or Equal', value: 'isLessEqual' },
+              { name: 'Is Not', value: 'isNot' },
+              { name: 'Is Not Empty', value: 'isNotEmpty' },
+            ],
+            default: 'is',
+          },
+          {
+            displayName: 'Value',
+            name: 'value',
+            type: 'string',
+            default: '',
+            description: 'What to compare with. Dates as ExactDate,&lt;Unix ms&gt; as Lark expects; empty for Is Empty and Is Not Empty.',
+          },
+        ],
+      },
+    ],
+  },
+  {
+    displayName: 'Match',
+    name: 'conjunction',
+    type: 'options',
+    options: [
+      { name: 'All Conditions', value: 'and' },
+      { name: 'Any Condition', value: 'or' },
+    ],
+    default: 'and',
+    description: 'Whether a record must meet all the conditions or any one of them',
+    displayOptions: forRecords(['search']),
+  },
+  {
+    displayName: 'Sort',
+    name: 'sort',
+    type: 'fixedCollection',
+    typeOptions: { multipleValues: true },
+    placeholder: 'Add Sort Rule',
+    default: {},
+    displayOptions: forRecords(['search']),
+    options: [
+      {
+        displayName: 'Rules',
+        name: 'rules',
+        values: [
+          {
+            displayName: 'Column Name or ID',
+            name: 'field',
+            type: 'options',
+            typeOptions: { loadOptionsMethod: 'getColumnNames', loadOptionsDependsOn: ['base.value', 'table.value'] },
+            default: '',
+            description:
+              'The column to sort by. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+          },
+          {
+            displayName: 'Descending',
+            name: 'desc',
+            type: 'boolean',
+            default: false,
+            description: 'Whether to put the largest values first',
+          },
+        ],
+      },
+    ],
+  },
+  {
+    displayName: 'Return All',
+    name: 'returnAll',
+    type: 'boolean',
+    default: false,
+    description: 'Whether to return all results or only up to a given limit',
+    displayOptions: forRecords(['search']),
+  },
+  {
+    displayName: 'Limit',
+    name: 'limit',
+    type: 'number',
+    typeOptions: { minValue: 1 },
+    default: 50,
+    description: 'Max number of results to return',
+    displayOptions: forRecords(['search'], { hide: { returnAll: [true] } }),
+  },
+  {
+    displayName: 'Options',
+    name: 'options',
+    type: 'collection',
+    placeholder: 'Add Option',
+    default: {},
+    description: 'Plain text or rich text, the timeout, and for Search the view and the fields to return',
+    displayOptions: { show: { resource: ['record'] } },
+    options: [
+      {
+        displayName: 'Fields to Return Names or IDs',
+        name: 'fieldNames',
+        type: 'multiOptions',
+        typeOptions: { loadOptionsMethod: 'getColumnNames', loadOptionsDependsOn: ['base.value', 'table.value'] },
+        default: [],
+        description:
+          'Only these columns in each record; all when empty. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+        displayOptions: { show: { '/operation': ['search'] } },
+      },
+      {
+        displayName: 'Plain Text',
+        name: 'simplify',
+        type: 'boolean',
+        default: true,
+        description:
+          "Whether to give text cells as plain strings. Lark reads them out as rich-text segments ([{ type, text }]); turn off to keep Lark's form.",
+      },
+      {
+        displayName: 'Timeout',
+        name: 'timeout',
+        type: 'number',
+        typeOptions: { minValue: 1, maxValue: 300000 },
+        default: 30000,
+        description: 'How long to wait for Lark on each request, in milliseconds',
+      },
+      {
+        displayName: 'View ID',
+        name: 'viewId',
+        type: 'string',
+        default: '',
+        placeholder: 'vewXXXXXXXX',
+        description: "Only the records this view shows, in the view's order",
+        displayOptions: { show: { '/operation': ['search'] } },
+      },
+    ],
+  },
+];
+
+/** @implements {INodeType} */
+class Larkbase {
+  /** @type {import('n8n-workflow').INodeTypeDescription} */
+  description = {
+    displayName: 'Larkbase',
+    name: 'larkbase',
+    icon: { light: 'file:larkbase.svg', dark: 'file:larkbase.dark.svg' },
+    group: ['transform'],
+    version: 1,
+    subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+    description: 'Search, get, create, update, delete and upsert Lark Base (Bitable) records in batches',
+    defaults: { name: 'Larkbase' },
+    usableAsTool: true,
+    inputs: [NodeConnectionTypes.Main],
+    outputs: [NodeConnectionTypes.Main],
+    credentials: [
+      {
+        name: 'larkbaseApi',
+        required: true,
+        displayOptions: { show: { credentialSource: ['larkbaseApi'] } },
+      },
+    ],
+    properties,
+  };
+
+  methods = {
+    listSearch: {
+      /**
+       * The base's tables, for the Table list; filtered by name.
+       *
+       * @this {ILoadOptionsFunctions}
+       * @param {string} [filter]
+       * @returns {Promise<INodeListSearchResult>}
+       */
+      async searchTables(filter) {
+        const { tables } = /** @type {{ tables: Array<{ table_id: string, name: string }> }} */ (
+          await editorCall(this, 'listTables', false)
+        );
+        const wanted = (filter ?? '').toLowerCase();
+        return {
+          results: tables
+            .filter((t) => !wanted || t.name.toLowerCase().includes(wanted) || t.table_id.toLowerCase().includes(wanted))
+            .map((t) => ({ name: t.name, value: t.table_id })),
+        };
+      },
+    },
+    loadOptions: {
+      /**
+       * The table's column names, for filters, sort and fields to return.
+       *
+       * @this {ILoadOptionsFunctions}
+       * @returns {Promise<INodePropertyOptions[]>}
+       */
+      async getColumnNames() {
+        const { fields } = /** @type {{ fields: Array<{ field_name: string }> }} */ (await editorCall(this, 'listFields', true));
+        return fields.map((f) => ({ name: f.field_name, value: f.field_name }));
+      },
+    },
+    resourceMapping: {
+      /**
+       * The table's writable columns, with their types, for the column mapper. Formulas, lookups
+       * and the automatic columns are left out: Lark computes them.
+       *
+       * @this {ILoadOptionsFunctions}
+       * @returns {Promise<ResourceMapperFields>}
+       */
+      async getColumns() {
+        const { mapperFields } = /** @type {{ mapperFields: ResourceMapperFields['fields'] }} */ (
+          await editorCall(this, 'listFields', true)
+        );
+        return { fields: mapperFields, emptyFieldsNotice: 'The table has no columns that can be written' };
+      },
+    },
+  };
+
+  /**
+   * @this {IExecuteFunctions}
+   * @returns {Promise<INodeExecutionData[][]>}
+   */
+  async execute() {
+    const items = this.getInputData();
+    const resource = /** @type {string} */ (this.getNodeParameter('resource', 0));
+    const operation = /** @type {string} */ (this.getNodeParameter('operation', 0));
+    const fetch = httpRequestFetch((options) => this.helpers.httpRequest(options));
+    /** @type {Array<INodeExecutionData[] | undefined>} */
+    const byItem = Array.from({ length: items.length }, () => undefined);
+
+    if (resource === 'record' && ROW_OPERATIONS.includes(operation)) {
+      await runRows(this, operation, fetch, byItem);
+    } else {
+      for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+        try {
+          const params = { ...(await callParams(this, itemIndex)), fetch };
+          byItem[itemIndex] = await perItem(this, resource, operation, params, itemIndex);
+        } catch (error) {
+          byItem[itemIndex] = [failed(this, error, itemIndex)];
+        }
+      }
+    }
+    return [byItem.flatMap((out) => out ?? [])];
+  }
+}
+
+/**
+ * Search, and listing tables or fields: one call per input item, its results paired to it.
+ *
+ * @param {IExecuteFunctions} context
+ * @param {string} resource
+ * @param {string} operation
+ * @param {BaseParams} params
+ * @param {number} itemIndex
+ * @returns {Promise<INodeExecutionData[]>}
+ */
+async function perItem(context, resource, operation, params, itemIndex) {
+  const pairedItem = { item: itemIndex };
+  if (resource === 'table') {
+    const { tables } = /** @type {{ tables: IDataObject[] }} */ (await larkbaseCall('listTables', params));
+    return tables.map((json) => ({ json, pairedItem }));
+  }
+  if (resource === 'field') {
+    const { fields } = /** @type {{ fields: IDataObject[] }} */ (await larkbaseCall('listFields', params));
+    return fields.map((json) => ({ json, pairedItem }));
+  }
+  const search = searchParams(context, itemIndex);
+  const { records } = /** @type {{ records: IDataObject[] }} */ (await larkbaseCall('search', { ...params, ...search }));
+  return records.map((json) => ({ json, pairedItem }));
+}
+
+/**
+ * Get, create, update, delete and upsert: every item becomes a row, items that share their call
+ * params (the usual case: all of them) go in one call, batched by the core, and each row's
+ * outcome comes back to its item.
+ *
+ * @param {IExecuteFunctions} context
+ * @param {string} operation
+ * @param {import('../../index').FetchLike} fetch
+ * @param {Array<INodeExecutionData[] | undefined>} byItem
+ */
+async function runRows(context, operation, fetch, byItem) {
+  /** @type {Map<string, { params: BaseParams, rows: Array<import('../../index').BaseRow & { item: number }> }>} */
+  const groups = new Map();
+  for (let itemIndex = 0; itemIndex < byItem.length; itemIndex++) {
+    try {
+      const params = await callParams(context, itemIndex);
+      const columns = WRITES.includes(operation)
+        ? /** @type {Columns} */ (context.getNodeParameter('columns', itemIndex, {}))
+        : undefined;
+      const extra = rowOptions(operation, columns);
+      const key = JSON.stringify([params, extra]);
+      const group = groups.get(key) ?? { params: { ...params, ...extra }, rows: [] };
+      groups.set(key, group);
+      group.rows.push(...rowsOf(context, operation, itemIndex, columns));
+    } catch (error) {
+      byItem[itemIndex] = [failed(context, error, itemIndex)];
+    }
+  }
+  for (const { params, rows } of groups.values()) {
+    /** @type {BaseItem[]} */
+    let outcomes;
+    try {
+      const result = /** @type {{ items: BaseItem[] }} */ (
+        await larkbaseCall(operation, { ...params, rows, fetch, stopOnError: !context.continueOnFail() })
+      );
+      outcomes = result.items;
+    } catch (error) {
+      // The whole call failed (a bad base, a refused token): every item of it fails alike.
+      outcomes = rows.map((row) => ({ item: row.item, error: safeBaseError(error) }));
+    }
+    if (!context.continueOnFail()) {
+      // The item that failed, rather than the ones the core then did not send.
+      const failing = outcomes.filter((o) => o.error);
+      const cause = failing.find((o) => safeBaseError(o.error).code !== 'NOT_SENT') ?? failing[0];
+      if (cause) failed(context, cause.error, cause.item);
+    }
+    for (const outcome of outcomes) {
+      const out = (byItem[outcome.item] ??= []);
+      if (outcome.error) {
+        out.push(failed(context, outcome.error, outcome.item));
+      } else if (outcome.record) {
+        const json = /** @type {IDataObject} */ ({ ...outcome.record });
+        if (operation === 'upsert') json.action = outcome.action;
+        if (operation === 'delete') {
+          delete json.fields;
+          json.deleted = true;
+        }
+        out.push({ json, pairedItem: { item: outcome.item } });
+      }
+    }
+  }
+}
+
+/**
+ * The params of one call for an item: where, and with which token.
+ *
+ * @param {IExecuteFunctions} context
+ * @param {number} itemIndex
+ * @returns {Promise<BaseParams>}
+ */
+async function callParams(context, itemIndex) {
+  const options = /** @type {{ simplify?: boolean, timeout?: number }} */ (context.getNodeParameter('options', itemIndex, {}));
+  // n8n finds a parameter's modes only while it is shown, and Table is hidden for Table → List.
+  const withTable = context.getNodeParameter('resource', itemIndex) !== 'table';
+  const where = {
+    base: String(context.getNodeParameter('base', itemIndex, '', { extractValue: true }) ?? ''),
+    table: withTable ? String(context.getNodeParameter('table', itemIndex, '', { extractValue: true }) ?? '') : '',
+    simplify: options.simplify ?? true,
+    timeoutMs: options.timeout,
+  };
+  if (context.getNodeParameter('credentialSource', itemIndex) === 'larkbaseApi') {
+    return { ...where, credential: credentialParams(await context.getCredentials('larkbaseApi', itemIndex)) };
+  }
+  const domain = /** @type {string} */ (context.getNodeParameter('domain', itemIndex, 'lark'));
+  return {
+    ...where,
+    accessToken: /** @type {string} */ (context.getNodeParameter('accessToken', itemIndex, '')),
+    domain: domainParam(domain, context.getNodeParameter('baseUrl', itemIndex, '')),
+  };
+}
+
+/**
+ * Search params of an item: the filter, sort, view, fields and how many.
+ *
+ * @param {IExecuteFunctions} context
+ * @param {number} itemIndex
+ */
+function searchParams(context, itemIndex) {
+  const filters = /** @type {{ conditions?: Array<{ field: string, operator: string, value: unknown }> }} */ (
+    context.getNodeParameter('filters', itemIndex, {})
+  );
+  const sort = /** @type {{ rules?: Array<{ field: string, desc: boolean }> }} */ (context.getNodeParameter('sort', itemIndex, {}));
+  const options = /** @type {{ fieldNames?: string[], viewId?: string }} */ (context.getNodeParameter('options', itemIndex, {}));
+  const returnAll = context.getNodeParameter('returnAll', itemIndex, false);
+  const conditions = (filters.conditions ?? []).map(({ field, operator, value }) => ({
+    field_name: field,
+    operator,
+    value: conditionValue(operator, value),
+  }));
+  return {
+    filter: conditions.length ? { conjunction: context.getNodeParameter('conjunction', itemIndex, 'and'), conditions } : undefined,
+    sort: (sort.rules ?? []).map(({ field, desc }) => ({ field_name: field, desc: Boolean(desc) })),
+    fieldNames: options.fieldNames?.length ? options.fieldNames : undefined,
+    viewId: options.viewId || undefined,
+    limit: returnAll ? undefined : /** @type {number} */ (context.getNodeParameter('limit', itemIndex, 50)),
+  };
+}
+
+/**
+ * Lark's `value` is always a list of strings: none for the emptiness tests, `ExactDate,<ms>` as
+ * two for dates, one otherwise.
+ *
+ * @param {string} operator
+ * @param {unknown} value
+ * @returns {string[]}
+ */
+function conditionValue(operator, value) {
+  if (operator === 'isEmpty' || operator === 'isNotEmpty') return [];
+  if (Array.isArray(value)) return value.map(String);
+  const text = value === undefined || value === null ? '' : String(value);
+  const date = /^ExactDate\s*,\s*(.+)$/.exec(text);
+  return date ? ['ExactDate', date[1]] : [text];
+}
+
+/**
+ * What an upsert or a write needs besides the rows: the key columns, and whether input fields
+ * that are not columns are left out (automatic mapping) or an error (mapped by hand).
+ *
+ * @param {string} operation
+ * @param {Columns | undefined} columns
+ */
+function rowOptions(operation, columns) {
+  if (!columns) return {};
+  return {
+    unknownColumns: columns.mappingMode === 'autoMapInputData' ? 'ignore' : 'error',
+    ...(operation === 'upsert' ? { keys: columns.matchingColumns ?? [] } : {}),
+  };
+}
+
+/**
+ * An item's rows: one per record ID for get and delete (several IDs allowed), else one.
+ *
+ * @param {IExecuteFunctions} context
+ * @param {string} operation
+ * @param {number} itemIndex
+ * @param {Columns | undefined} columns
+ * @returns {Array<import('../../index').BaseRow & { item: number }>}
+ */
+function rowsOf(context, operation, itemIndex, columns) {
+  if (operation === 'get' || operation === 'delete') {
+    const ids = recordIds(context.getNodeParameter('recordId', itemIndex, ''));
+    return (ids.length ? ids : ['']).map((recordId) => ({ item: itemIndex, recordId }));
+  }
+  const fields = columnValues(context, itemIndex, columns ?? {});
+  if (operation === 'update') {
+    return [{ item: itemIndex, recordId: String(context.getNodeParameter('recordId', itemIndex, '')).trim(), fields }];
+  }
+  return [{ item: itemIndex, fields }];
+}
+
+/** @param {unknown} value @returns {string[]} */
+function recordIds(value) {
+  const list = Array.isArray(value) ? value : String(value ?? '').split(',');
+  return list.map((id) => String(id).trim()).filter(Boolean);
+}
+
+/**
+ * The item's values by column: the whole input item when mapped automatically (fields that are
+ * not columns are left out by the core), else the columns mapped by hand. Read as the whole
+ * `columns` parameter, so that the core, not n8n's generic checks, converts each value for its
+ * column's type and names the column when it cannot. Copied as JSON: dates (n8n's DateTime too)
+ * become ISO strings.
+ *
+ * @param {IExecuteFunctions} context
+ * @param {number} itemIndex
+ * @param {Columns} columns
+ */
+function columnValues(context, itemIndex, columns) {
+  const values = columns.mappingMode === 'autoMapInputData' ? context.getInputData()[itemIndex]?.json : columns.value;
+  try {
+    return JSON.parse(JSON.stringify(values ?? {}));
+  } catch {
+    throw new NodeOperationError(context.getNode(), 'The item holds values that cannot be copied as JSON', { itemIndex });
+  }
+}
+
+/**
+ * Lists for the editor: with the credential, or with the Access Token field when it holds a
+ * token rather than an expression (expressions need input items, which the editor has not).
+ *
+ * @param {ILoadOptionsFunctions} context
+ * @param {'listTables' | 'listFields'} operation
+ * @param {boolean} needsTable
+ */
+async function editorCall(context, operation, needsTable) {
+  const value = (/** @type {string} */ name) => {
+    const v = context.getCurrentNodeParameter(name, { extractValue: true });
+    return typeof v === 'string' ? v : '';
+  };
+  const where = { base: value('base'), table: needsTable ? value('table') : '' };
+  /** @type {BaseParams} */
+  let params;
+  if (value('credentialSource') === 'larkbaseApi') {
+    params = { ...where, credential: credentialParams(await context.getCredentials('larkbaseApi')) };
+  } else {
+    const token = value('accessToken');
+    if (!token || token.startsWith('=')) {
+      throw new NodeOperationError(
+        context.getNode(),
+        'Lists load with the Larkbase API credential: choose it under Authentication while you build, or give the table by URL or ID',
+      );
+    }
+    params = { ...where, accessToken: token, domain: domainParam(value('domain') || 'lark', value('baseUrl')) };
+  }
+  try {
+    return await larkbaseCall(operation, { ...params, fetch: httpRequestFetch((o) => context.helpers.httpRequest(o)) });
+  } catch (error) {
+    const safe = safeBaseError(error);
+    throw new NodeOperationError(context.getNode(), safe.message, { description: safe.hint });
+  }
+}
+
+/**
+ * The output for a failed item with Continue On Fail, or the error that stops the execution.
+ *
+ * @param {IExecuteFunctions} context
+ * @param {unknown} error
+ * @param {number} itemIndex
+ * @returns {INodeExecutionData}
+ */
+function failed(context, error, itemIndex) {
+  // Errors n8n raised itself (an expression that failed) keep their own form.
+  if (error instanceof NodeOperationError || error instanceof NodeApiError) {
+    if (context.continueOnFail()) return { json: { error: { message: error.message } }, pairedItem: { item: itemIndex } };
+    throw error;
+  }
+  const safe = safeBaseError(error);
+  if (context.continueOnFail()) {
+    /** @type {IDataObject} */
+    const shown = { message: safe.message, code: safe.code, hint: safe.hint };
+    if (safe.column !== undefined) shown.column = safe.column;
+    return { json: { error: shown }, pairedItem: { item: itemIndex } };
+  }
+  throw nodeError(context, safe, itemIndex);
+}
+
+/**
+ * Bad parameters and values are the workflow's to fix (NodeOperationError); everything else came
+ * from Lark or the network (NodeApiError). Built from the safe fields only: n8n saves errors with
+ * the execution.
+ *
+ * @param {IExecuteFunctions} context
+ * @param {SafeError} safe
+ * @param {number} itemIndex
+ */
+function nodeError(context, safe, itemIndex) {
+  const node = context.getNode();
+  if (['INVALID_PARAMS', 'INVALID_VALUE', 'DUPLICATE_KEY', 'UNKNOWN'].includes(safe.code)) {
+    return new NodeOperationError(node, safe.message, { itemIndex, description: safe.hint });
+  }
+  /** @type {JsonObject} */
+  const response = { message: safe.message, code: safe.code };
+  if (safe.larkCode !== undefined) response.larkCode = safe.larkCode;
+  if (safe.larkMsg !== undefined) response.larkMsg = safe.larkMsg;
+  if (safe.httpStatus !== undefined) response.httpStatus = safe.httpStatus;
+  return new NodeApiError(node, response, {
+    itemIndex,
+    message: safe.message,
+    description: safe.hint,
+    httpCode: safe.httpStatus === undefined ? undefined : String(safe.httpStatus),
+  });
+}
+
+module.exports = { Larkbase };

@@ -1,0 +1,863 @@
+//! The Lark Base flow against a fake platform: a small in-memory table that answers as Lark Base
+//! does (search pages, batch calls, fields), answers scripted ahead of it for faults, and a clock
+//! that moves only when slept on.
+
+use super::*;
+use crate::error::TokenError;
+use crate::response::Malformed;
+use futures::executor::block_on;
+use serde_json::{json, Value as Json};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+
+const TOKEN: &str = "t-flow-token-0001";
+
+#[derive(Debug)]
+struct Sent {
+    method: &'static str,
+    url: String,
+    bearer: Option<String>,
+    body: Option<Json>,
+    timeout_ms: u32,
+}
+
+/// A table of the columns in `FIELDS`, with Lark's read form for text (rich-text segments).
+#[derive(Default)]
+struct Table {
+    records: Vec<(String, serde_json::Map<String, Json>)>,
+    next: usize,
+}
+
+const FIELDS: &[(&str, i64)] = &[
+    ("Key", 1),
+    ("Name", 1),
+    ("Amount", 2),
+    ("Due", 5),
+    ("Total", 20),
+];
+
+impl Table {
+    fn add(&mut self, fields: Json) -> String {
+        self.next += 1;
+        let id = format!("rec{:06}", self.next);
+        let Json::Object(map) = fields else {
+            panic!("fields")
+        };
+        self.records.push((id.clone(), map));
+        id
+    }
+
+    fn read_form(&self, fields: &serde_json::Map<String, Json>, only: Option<&Vec<Json>>) -> Json {
+        let mut out = serde_json::Map::new();
+        for (name, value) in fields {
+            if only.is_some_and(|o| !o.contains(&json!(name))) || value.is_null() {
+                continue;
+            }
+            let text = FIELDS.iter().any(|(n, t)| n == name && *t == 1);
+            let value = match value {
+                Json::String(s) if text => json!([{ "type": "text", "text": s }]),
+                other => other.clone(),
+            };
+            out.insert(name.clone(), value);
+        }
+        Json::Object(out)
+    }
+
+    fn answer(&mut self, method: &str, url: &str, body: Option<&Json>) -> (u16, Json) {
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let param = |name: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .map(str::to_owned)
+        };
+        let page = |total: usize| -> (usize, usize) {
+            let size = param("page_size").map_or(20, |s| s.parse().unwrap());
+            assert!(size <= 500, "page_size {size}");
+            let offset = param("page_token").map_or(0, |t| t.parse().unwrap());
+            (offset, (offset + size).min(total))
+        };
+        let ok = |data: Json| (200, json!({ "code": 0, "msg": "success", "data": data }));
+        if path.ends_with("/tables") {
+            return ok(
+                json!({ "items": [{"table_id": "tblA", "name": "A", "revision": 1}], "has_more": false }),
+            );
+        }
+        if path.ends_with("/fields") {
+            let items: Vec<Json> = FIELDS
+                .iter()
+                .enumerate()
+                .map(|(i, (name, kind))| {
+                    json!({"field_id": format!("fld{i}"), "field_name": name, "type": kind, "is_primary": i == 0})
+                })
+                .collect();
+            let (from, to) = page(items.len());
+            return ok(
+                json!({ "items": items[from..to], "has_more": to < items.len(),
+                "page_token": to.to_string(), "total": items.len() }),
+            );
+        }
+        let action = path.rsplit('/').next().unwrap();
+        let body = body.cloned().unwrap_or(Json::Null);
+        assert_eq!(method, "POST");
+        match action {
+            "search" => {
+                let matching: Vec<&(String, serde_json::Map<String, Json>)> = self
+                    .records
+                    .iter()
+                    .filter(|(_, fields)| match body.get("filter") {
+                        None => true,
+                        Some(filter) => filter["conditions"].as_array().unwrap().iter().any(|c| {
+                            assert_eq!(c["operator"], "is");
+                            let cell = &fields.get(c["field_name"].as_str().unwrap());
+                            let want = c["value"][0].as_str().unwrap();
+                            match cell {
+                                Some(Json::String(s)) => s == want,
+                                Some(Json::Number(n)) => n.to_string() == want,
+                                _ => false,
+                            }
+                        }),
+                    })
+                    .collect();
+                let (from, to) = page(matching.len());
+                let items: Vec<Json> = matching[from..to]
+                    .iter()
+                    .map(|(id, fields)| {
+                        json!({"record_id": id, "fields": self.read_form(fields, body["field_names"].as_array())})
+                    })
+                    .collect();
+                ok(json!({ "items": items, "has_more": to < matching.len(),
+                    "page_token": if to < matching.len() { to.to_string() } else { String::new() },
+                    "total": matching.len() }))
+            }
+            "batch_create" => {
+                let records = body["records"].as_array().unwrap();
+                if records.len() > 500 {
+                    return (
+                        400,
+                        json!({"code": 1254104, "msg": "RecordAddOnceExceedLimit"}),
+                    );
+                }
+                let created: Vec<Json> = records
+                    .iter()
+                    .map(|r| json!({"record_id": self.add(r["fields"].clone()), "fields": r["fields"]}))
+                    .collect();
+                ok(json!({ "records": created }))
+            }
+            "batch_update" => {
+                let records = body["records"].as_array().unwrap();
+                assert!(records.len() <= 500);
+                for r in records {
+                    let id = r["record_id"].as_str().unwrap();
+                    let Some((_, fields)) = self.records.iter_mut().find(|(i, _)| i == id) else {
+                        return (200, json!({"code": 1254043, "msg": "RecordIdNotFound"}));
+                    };
+                    for (k, v) in r["fields"].as_object().unwrap() {
+                        fields.insert(k.clone(), v.clone());
+                    }
+                }
+                ok(json!({ "records": records }))
+            }
+            "batch_get" => {
+                let ids = body["record_ids"].as_array().unwrap();
+                assert!(ids.len() <= 100, "batch_get of {}", ids.len());
+                let found: Vec<Json> = self
+                    .records
+                    .iter()
+                    .filter(|(id, _)| ids.contains(&json!(id)))
+                    .map(|(id, fields)| json!({"record_id": id, "fields": self.read_form(fields, None)}))
+                    .collect();
+                let absent: Vec<&Json> = ids
+                    .iter()
+                    .filter(|id| !self.records.iter().any(|(i, _)| json!(i) == **id))
+                    .collect();
+                ok(json!({ "records": found, "absent_record_ids": absent }))
+            }
+            "batch_delete" => {
+                let ids = body["records"].as_array().unwrap().clone();
+                assert!(ids.len() <= 500);
+                self.records.retain(|(id, _)| !ids.contains(&json!(id)));
+                let done: Vec<Json> = ids
+                    .iter()
+                    .map(|id| json!({"record_id": id, "deleted": true}))
+                    .collect();
+                ok(json!({ "records": done }))
+            }
+            other => panic!("unexpected action {other}"),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Fake {
+    now: Cell<f64>,
+    sent: RefCell<Vec<Sent>>,
+    scripted: RefCell<VecDeque<Result<HttpAnswer<String>, TokenError>>>,
+    slept: RefCell<Vec<u32>>,
+    table: RefCell<Table>,
+}
+
+impl Platform for Fake {
+    type Body = String;
+
+    async fn send<B: Serialize>(
+        &self,
+        request: &Request<B>,
+        timeout_ms: u32,
+    ) -> Result<HttpAnswer<String>, TokenError> {
+        let body = request
+            .body
+            .as_ref()
+            .map(|b| serde_json::to_value(b).unwrap());
+        self.sent.borrow_mut().push(Sent {
+            method: request.method,
+            url: request.url.clone(),
+            bearer: request.bearer.clone(),
+            body: body.clone(),
+            timeout_ms,
+        });
+        if let Some(answer) = self.scripted.borrow_mut().pop_front() {
+            return answer;
+        }
+        let (status, json) =
+            self.table
+                .borrow_mut()
+                .answer(request.method, &request.url, body.as_ref());
+        Ok(HttpAnswer {
+            status,
+            body: json.to_string(),
+            retry_after: None,
+        })
+    }
+
+    fn decode<T: DeserializeOwned>(&self, body: &String) -> Result<T, Malformed> {
+        let value: Json = serde_json::from_str(body).map_err(|_| Malformed::NotJson)?;
+        serde_json::from_value(value).map_err(|_| Malformed::WrongShape)
+    }
+
+    async fn sleep(&self, ms: u32) {
+        self.slept.borrow_mut().push(ms);
+        self.now.set(self.now.get() + f64::from(ms));
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.now.get()
+    }
+
+    fn random(&self) -> f64 {
+        0.5
+    }
+}
+
+impl Fake {
+    fn script(&self, status: u16, body: Json) {
+        self.scripted.borrow_mut().push_back(Ok(HttpAnswer {
+            status,
+            body: body.to_string(),
+            retry_after: None,
+        }));
+    }
+
+    fn actions(&self) -> Vec<String> {
+        self.sent
+            .borrow()
+            .iter()
+            .map(|s| {
+                let path = s.url.split('?').next().unwrap();
+                path.rsplit('/').next().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    fn seed(&self, count: usize) -> Vec<String> {
+        (0..count)
+            .map(|n| {
+                self.table
+                    .borrow_mut()
+                    .add(json!({"Key": format!("K{n}"), "Amount": n}))
+            })
+            .collect()
+    }
+}
+
+/// A token from "the credential": counts the calls, and gives a new token when asked to renew.
+#[derive(Default)]
+struct Credential {
+    calls: Cell<u32>,
+    renewals: Cell<u32>,
+}
+
+impl TokenSource for Credential {
+    async fn token(&self, renew: bool) -> Result<String, BaseError> {
+        self.calls.set(self.calls.get() + 1);
+        if renew {
+            self.renewals.set(self.renewals.get() + 1);
+        }
+        Ok(format!("t-cred-{}", self.renewals.get()))
+    }
+
+    fn can_renew(&self) -> bool {
+        true
+    }
+
+    fn secret(&self) -> Option<&str> {
+        Some("CredSecret-77-0123456789")
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        base_url: "https://open.larksuite.com".into(),
+        app_token: "bascnFlow".into(),
+        timeout_ms: 30_000,
+        deadline_ms: 60_000,
+        max_attempts: 5,
+        simplify: true,
+        stop_on_error: false,
+    }
+}
+
+fn with<R>(
+    fake: &Fake,
+    settings: &Settings,
+    f: impl FnOnce(&Base<'_, Fake, GivenToken>) -> R,
+) -> R {
+    let (tokens, locks) = (GivenToken(TOKEN.into()), TableLocks::default());
+    f(&Base {
+        platform: fake,
+        tokens: &tokens,
+        locks: &locks,
+        settings,
+    })
+}
+
+fn rows(values: Vec<Json>) -> Vec<RawRow> {
+    serde_json::from_value(Json::Array(values)).unwrap()
+}
+
+fn ok_records(results: &[ItemResult]) -> Vec<(u32, Action, &OutRecord)> {
+    results
+        .iter()
+        .map(|r| match &r.outcome {
+            Ok((action, record)) => (r.item, *action, record),
+            Err(e) => panic!("item {} failed: {e}", r.item),
+        })
+        .collect()
+}
+
+#[test]
+fn search_reads_every_page_or_stops_at_the_limit() {
+    let fake = Fake::default();
+    fake.seed(1234);
+    let s = settings();
+    let all = with(&fake, &s, |b| {
+        block_on(b.search("tbl1", SearchBody::default(), None))
+    })
+    .unwrap();
+    assert_eq!(all.records.len(), 1234);
+    assert_eq!(all.total, Some(1234.0));
+    assert_eq!(
+        all.records[1233].fields.get("Key"),
+        Some(&Value::text("K1233"))
+    );
+    let sizes: Vec<String> = fake.sent.borrow().iter().map(|s| s.url.clone()).collect();
+    assert_eq!(sizes.len(), 3);
+    assert!(
+        sizes[0].ends_with("/records/search?page_size=500"),
+        "{}",
+        sizes[0]
+    );
+    assert!(
+        sizes[2].ends_with("?page_size=500&page_token=1000"),
+        "{}",
+        sizes[2]
+    );
+    assert!(fake
+        .sent
+        .borrow()
+        .iter()
+        .all(|s| s.bearer.as_deref() == Some(TOKEN)));
+
+    fake.sent.borrow_mut().clear();
+    let first = with(&fake, &s, |b| {
+        block_on(b.search("tbl1", SearchBody::default(), Some(600)))
+    })
+    .unwrap();
+    assert_eq!(first.records.len(), 600);
+    let urls: Vec<String> = fake.sent.borrow().iter().map(|s| s.url.clone()).collect();
+    assert!(urls[1].contains("page_size=100&page_token=500"), "{urls:?}");
+}
+
+#[test]
+fn text_cells_are_plain_strings_unless_asked_otherwise() {
+    let fake = Fake::default();
+    fake.table
+        .borrow_mut()
+        .add(json!({"Key": "a", "Name": "Nguyễn"}));
+    let mut s = settings();
+    let plain = with(&fake, &s, |b| {
+        block_on(b.search("t", SearchBody::default(), None))
+    })
+    .unwrap();
+    assert_eq!(
+        plain.records[0].fields.get("Name"),
+        Some(&Value::text("Nguyễn"))
+    );
+    s.simplify = false;
+    let rich = with(&fake, &s, |b| {
+        block_on(b.search("t", SearchBody::default(), None))
+    })
+    .unwrap();
+    assert!(matches!(
+        rich.records[0].fields.get("Name"),
+        Some(Value::List(_))
+    ));
+}
+
+#[test]
+fn create_sends_batches_of_500_and_pairs_every_item() {
+    let fake = Fake::default();
+    let s = settings();
+    let mut input: Vec<Json> = (0..1201)
+        .map(|n| json!({"item": n, "fields": {"Key": format!("N{n}"), "Amount": n, "Due": "2026-11-26", "access_token": "x"}}))
+        .collect();
+    input[700] = json!({"item": 700, "fields": {"Key": "bad", "Amount": "many"}});
+    let results = with(&fake, &s, |b| {
+        block_on(b.create("tbl1", rows(input), Unknown::Ignore))
+    })
+    .unwrap();
+    assert_eq!(results.len(), 1201);
+    assert_eq!(
+        fake.actions(),
+        ["fields", "batch_create", "batch_create", "batch_create"]
+    );
+    let sizes: Vec<usize> = fake.sent.borrow()[1..]
+        .iter()
+        .map(|s| {
+            s.body.as_ref().unwrap()["records"]
+                .as_array()
+                .unwrap()
+                .len()
+        })
+        .collect();
+    assert_eq!(sizes, [500, 500, 200]);
+    let bad = &results[700];
+    assert_eq!(bad.item, 700);
+    assert_eq!(
+        bad.outcome.as_ref().unwrap_err().column.as_deref(),
+        Some("Amount")
+    );
+    for (n, result) in results.iter().enumerate().filter(|(n, _)| *n != 700) {
+        let (action, record) = result.outcome.as_ref().unwrap();
+        assert_eq!((result.item as usize, *action), (n, Action::Created));
+        assert_eq!(
+            record.fields.get("Key"),
+            Some(&Value::text(format!("N{n}")))
+        );
+        assert_eq!(
+            record.fields.get("Due"),
+            Some(&Value::Number(1_795_651_200_000.0))
+        );
+        assert_eq!(record.fields.get("access_token"), None);
+    }
+    let first = &fake.sent.borrow()[1];
+    assert!(
+        first.url.contains("/records/batch_create?client_token="),
+        "{}",
+        first.url
+    );
+    assert_eq!(fake.table.borrow().records.len(), 1200);
+}
+
+#[test]
+fn write_conflicts_are_retried_with_the_same_client_token() {
+    let fake = Fake::default();
+    let s = settings();
+    fake.script(
+        200,
+        json!({"code": 0, "data": {"items": [{"field_id": "f", "field_name": "Key", "type": 1}]}}),
+    );
+    fake.script(200, json!({"code": 1254291, "msg": "Write conflict"}));
+    fake.script(400, json!({"code": 1254290, "msg": "TooManyRequest"}));
+    let input = rows(vec![json!({"fields": {"Key": "a"}})]);
+    let results = with(&fake, &s, |b| {
+        block_on(b.create("t", input, Unknown::Error))
+    })
+    .unwrap();
+    assert_eq!(ok_records(&results)[0].1, Action::Created);
+    let sent = fake.sent.borrow();
+    assert_eq!(sent.len(), 4);
+    assert_eq!(sent[1].url, sent[2].url);
+    assert_eq!(sent[2].url, sent[3].url);
+    let token = sent[1].url.split("client_token=").nth(1).unwrap();
+    assert_eq!(token.len(), 36);
+    assert_eq!(&token[14..15], "4", "a version 4 UUID");
+    assert_eq!(*fake.slept.borrow(), [100, 200]);
+}
+
+#[test]
+fn rate_limits_honour_retry_after_and_retries_stop_at_the_deadline() {
+    let fake = Fake::default();
+    let mut s = settings();
+    s.deadline_ms = 2500;
+    s.max_attempts = 10;
+    for _ in 0..10 {
+        fake.scripted.borrow_mut().push_back(Ok(HttpAnswer {
+            status: 429,
+            body: "slow down".into(),
+            retry_after: Some("1".into()),
+        }));
+    }
+    let e = with(&fake, &s, |b| block_on(b.list_tables())).unwrap_err();
+    assert_eq!(e.code, BaseErrorCode::RateLimited);
+    assert_eq!(
+        e.attempts, 3,
+        "two waits of 1 s fit in 2.5 s, a third does not"
+    );
+    assert!(e.message.ends_with("(after 3 attempts)"), "{}", e.message);
+    let timeouts: Vec<u32> = fake.sent.borrow().iter().map(|s| s.timeout_ms).collect();
+    assert_eq!(timeouts, [2500, 1500, 500]);
+}
+
+#[test]
+fn other_codes_stop_at_once_with_a_hint() {
+    let fake = Fake::default();
+    let s = settings();
+    fake.script(200, json!({"code": 1254045, "msg": "FieldNameNotFound"}));
+    let e = with(&fake, &s, |b| block_on(b.list_tables())).unwrap_err();
+    assert_eq!(
+        (e.code, e.lark_code, e.attempts),
+        (BaseErrorCode::LarkError, Some(1254045), 1)
+    );
+    assert!(e.hint.contains("column names"));
+    fake.script(200, json!("not an envelope"));
+    let e = with(&fake, &s, |b| block_on(b.list_tables())).unwrap_err();
+    assert_eq!(e.code, BaseErrorCode::BadResponse);
+    fake.script(502, json!({"unrelated": true}));
+    fake.script(200, json!({"code": 0}));
+    let sent = fake.sent.borrow().len();
+    let e = with(&fake, &s, |b| block_on(b.list_tables())).unwrap_err();
+    assert_eq!(e.code, BaseErrorCode::BadResponse, "{e}");
+    assert_eq!(fake.sent.borrow().len(), sent + 2, "the 502 was retried");
+}
+
+#[test]
+fn a_stale_token_is_renewed_once_from_the_credential_but_not_from_a_given_token() {
+    let fake = Fake::default();
+    let s = settings();
+    let stale = json!({"code": 99991663, "msg": "Invalid access token for authorization."});
+    fake.script(400, stale.clone());
+    let (credential, locks) = (Credential::default(), TableLocks::default());
+    let base = Base {
+        platform: &fake,
+        tokens: &credential,
+        locks: &locks,
+        settings: &s,
+    };
+    block_on(base.list_tables()).unwrap();
+    assert_eq!((credential.calls.get(), credential.renewals.get()), (2, 1));
+    let bearers: Vec<String> = fake
+        .sent
+        .borrow()
+        .iter()
+        .map(|s| s.bearer.clone().unwrap())
+        .collect();
+    assert_eq!(bearers, ["t-cred-0", "t-cred-1"]);
+    assert!(fake.sent.borrow().iter().all(|s| s.method == "GET"));
+
+    fake.script(400, stale);
+    let e = with(&fake, &s, |b| block_on(b.list_tables())).unwrap_err();
+    assert_eq!((e.code, e.attempts), (BaseErrorCode::TokenInvalid, 1));
+    assert!(e.hint.contains("Larkbase Get Token"), "{}", e.hint);
+}
+
+#[test]
+fn a_message_that_quotes_the_token_or_secret_is_withheld() {
+    let fake = Fake::default();
+    let s = settings();
+    fake.script(
+        400,
+        json!({"code": 1254001, "msg": format!("bad request, header Bearer {TOKEN}")}),
+    );
+    let e = with(&fake, &s, |b| block_on(b.list_tables())).unwrap_err();
+    assert!(!format!("{e:?}").contains(TOKEN), "{e:?}");
+    assert!(e.message.contains("withheld"), "{}", e.message);
+    fake.script(
+        400,
+        json!({"code": 1254001, "msg": format!("token was {}", TOKEN.to_uppercase())}),
+    );
+    let e = with(&fake, &s, |b| block_on(b.list_tables())).unwrap_err();
+    assert!(
+        e.message.contains("withheld"),
+        "another spelling: {}",
+        e.message
+    );
+    let (credential, locks) = (Credential::default(), TableLocks::default());
+    fake.script(
+        400,
+        json!({"code": 1254001, "msg": "body CredSecret-77-0123456789"}),
+    );
+    let base = Base {
+        platform: &fake,
+        tokens: &credential,
+        locks: &locks,
+        settings: &s,
+    };
+    let e = block_on(base.list_tables()).unwrap_err();
+    assert!(!format!("{e:?}").to_lowercase().contains("credsecret-77"));
+}
+
+#[test]
+fn a_failed_batch_fails_its_items_and_the_others_go_on_unless_told_to_stop() {
+    for stop in [false, true] {
+        let fake = Fake::default();
+        let mut s = settings();
+        s.stop_on_error = stop;
+        fake.script(200, json!({"code": 0, "data": {"items": [{"field_id": "f", "field_name": "Key", "type": 1}]}}));
+        fake.script(200, json!({"code": 1254015, "msg": "FieldConvFail"}));
+        let input: Vec<Json> = (0..1100)
+            .map(|n| json!({"fields": {"Key": format!("K{n}")}}))
+            .collect();
+        let results = with(&fake, &s, |b| {
+            block_on(b.create("t", rows(input), Unknown::Error))
+        })
+        .unwrap();
+        let codes: Vec<Option<BaseErrorCode>> = results
+            .iter()
+            .map(|r| r.outcome.as_ref().err().map(|e| e.code))
+            .collect();
+        assert!(codes[..500]
+            .iter()
+            .all(|c| *c == Some(BaseErrorCode::LarkError)));
+        if stop {
+            assert!(codes[500..]
+                .iter()
+                .all(|c| *c == Some(BaseErrorCode::NotSent)));
+            assert_eq!(fake.actions().len(), 2);
+        } else {
+            assert!(codes[500..].iter().all(Option::is_none));
+            assert_eq!(fake.actions().len(), 4);
+        }
+    }
+}
+
+#[test]
+fn upsert_updates_matches_and_creates_the_rest_with_few_keys_by_filter() {
+    let fake = Fake::default();
+    let s = settings();
+    let ids = fake.seed(3);
+    let input = rows(vec![
+        json!({"fields": {"Key": "K1", "Name": "one"}}),
+        json!({"fields": {"Key": "new-a", "Name": "a"}}),
+        json!({"fields": {"Key": "K2", "Amount": "7"}}),
+        json!({"fields": {"Key": "dup"}}),
+        json!({"fields": {"Key": "dup"}}),
+    ]);
+    let results = with(&fake, &s, |b| {
+        block_on(b.upsert("t", input, &["Key".into()], Unknown::Error))
+    })
+    .unwrap();
+    assert_eq!(
+        fake.actions(),
+        ["fields", "search", "batch_update", "batch_create"]
+    );
+    let lookup = fake.sent.borrow()[1].body.clone().unwrap();
+    assert_eq!(lookup["field_names"], json!(["Key"]));
+    assert_eq!(lookup["filter"]["conditions"].as_array().unwrap().len(), 4);
+    let outcome = |i: usize| {
+        results[i]
+            .outcome
+            .as_ref()
+            .map(|(a, r)| (*a, r.record_id.clone()))
+    };
+    assert_eq!(outcome(0).unwrap(), (Action::Updated, ids[1].clone()));
+    assert_eq!(outcome(1).unwrap().0, Action::Created);
+    assert_eq!(outcome(2).unwrap(), (Action::Updated, ids[2].clone()));
+    for i in [3, 4] {
+        assert_eq!(outcome(i).unwrap_err().code, BaseErrorCode::DuplicateKey);
+    }
+    let table = fake.table.borrow();
+    assert_eq!(table.records.len(), 4);
+    assert_eq!(table.records[2].1["Amount"], json!(7));
+}
+
+#[test]
+fn upsert_of_many_keys_reads_the_key_column_page_by_page() {
+    let fake = Fake::default();
+    let s = settings();
+    fake.seed(1200);
+    let input: Vec<Json> = (600..2600)
+        .map(|n| json!({"fields": {"Key": format!("K{n}"), "Amount": n * 2}}))
+        .collect();
+    let results = with(&fake, &s, |b| {
+        block_on(b.upsert("t", rows(input), &["Key".into()], Unknown::Error))
+    })
+    .unwrap();
+    let actions = fake.actions();
+    assert_eq!(
+        actions,
+        [
+            "fields",
+            "search",
+            "search",
+            "search",
+            "batch_update",
+            "batch_update",
+            "batch_create",
+            "batch_create",
+            "batch_create"
+        ]
+    );
+    assert!(fake.sent.borrow()[1]
+        .body
+        .as_ref()
+        .unwrap()
+        .get("filter")
+        .is_none());
+    let done = ok_records(&results);
+    assert_eq!(done.iter().filter(|d| d.1 == Action::Updated).count(), 600);
+    assert_eq!(done.iter().filter(|d| d.1 == Action::Created).count(), 1400);
+    assert!(done.iter().enumerate().all(|(i, d)| d.0 as usize == i));
+    assert_eq!(fake.table.borrow().records.len(), 2600);
+}
+
+#[test]
+fn get_batches_100_ids_and_reports_missing_ones() {
+    let fake = Fake::default();
+    let s = settings();
+    let ids = fake.seed(250);
+    let mut input: Vec<Json> = ids.iter().map(|id| json!({"recordId": id})).collect();
+    input.push(json!({"recordId": "recMissing"}));
+    input.push(json!({"recordId": ids[0]}));
+    let results = with(&fake, &s, |b| block_on(b.get("t", rows(input)))).unwrap();
+    assert_eq!(fake.actions(), ["batch_get", "batch_get", "batch_get"]);
+    assert_eq!(results.len(), 252);
+    assert_eq!(
+        results[250].outcome.as_ref().unwrap_err().code,
+        BaseErrorCode::NotFound
+    );
+    let (action, record) = results[251].outcome.as_ref().unwrap();
+    assert_eq!(
+        (*action, record.record_id.as_str()),
+        (Action::Found, ids[0].as_str())
+    );
+    assert_eq!(record.fields.get("Key"), Some(&Value::text("K0")));
+}
+
+#[test]
+fn update_by_record_id_fails_a_batch_with_a_missing_record_as_a_whole() {
+    let fake = Fake::default();
+    let s = settings();
+    let ids = fake.seed(3);
+    let input = rows(vec![
+        json!({"recordId": ids[0], "fields": {"Name": "zero"}}),
+        json!({"recordId": "", "fields": {"Name": "x"}}),
+        json!({"recordId": "recNope", "fields": {"Name": "x"}}),
+    ]);
+    let results = with(&fake, &s, |b| {
+        block_on(b.update("t", input, Unknown::Error))
+    })
+    .unwrap();
+    assert_eq!(
+        results[1].outcome.as_ref().unwrap_err().code,
+        BaseErrorCode::InvalidValue
+    );
+    assert_eq!(
+        results[2].outcome.as_ref().unwrap_err().lark_code,
+        Some(1254043)
+    );
+    assert_eq!(
+        results[0].outcome.as_ref().unwrap_err().code,
+        BaseErrorCode::NotFound,
+        "the batch with the missing record failed as a whole"
+    );
+    let input = rows(vec![
+        json!({"recordId": ids[1], "fields": {"Name": "one", "Amount": null}}),
+    ]);
+    let results = with(&fake, &s, |b| {
+        block_on(b.update("t", input, Unknown::Error))
+    })
+    .unwrap();
+    let (action, record) = results[0].outcome.as_ref().unwrap();
+    assert_eq!(
+        (*action, record.record_id.as_str()),
+        (Action::Updated, ids[1].as_str())
+    );
+    assert_eq!(
+        fake.sent.borrow().last().unwrap().body.as_ref().unwrap()["records"][0]["fields"],
+        json!({"Name": "one", "Amount": null})
+    );
+}
+
+#[test]
+fn delete_shares_the_outcome_of_a_repeated_id() {
+    let fake = Fake::default();
+    let s = settings();
+    let ids = fake.seed(2);
+    let input = rows(vec![
+        json!({"recordId": ids[0]}),
+        json!({"recordId": ids[0]}),
+        json!({"recordId": ids[1]}),
+    ]);
+    let results = with(&fake, &s, |b| block_on(b.delete("t", input))).unwrap();
+    assert_eq!(fake.actions(), ["batch_delete"]);
+    assert_eq!(
+        fake.sent.borrow()[0].body.as_ref().unwrap()["records"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(ok_records(&results).iter().all(|r| r.1 == Action::Deleted));
+    assert!(fake.table.borrow().records.is_empty());
+}
+
+#[test]
+fn a_server_that_always_has_more_cannot_loop_for_ever() {
+    let fake = Fake::default();
+    let s = settings();
+    let page = json!({"code": 0, "data": {"items": [{"table_id": "tblA", "name": "A"}], "has_more": true, "page_token": "same"}});
+    fake.script(200, page.clone());
+    fake.script(200, page);
+    let e = with(&fake, &s, |b| block_on(b.list_tables())).unwrap_err();
+    assert_eq!(e.code, BaseErrorCode::BadResponse);
+    assert_eq!(fake.sent.borrow().len(), 2);
+}
+
+#[test]
+fn told_to_stop_a_bad_row_stops_every_write_before_it_starts() {
+    let fake = Fake::default();
+    let mut s = settings();
+    s.stop_on_error = true;
+    let input = rows(vec![
+        json!({"fields": {"Key": "a"}}),
+        json!({"fields": {"Key": "b", "Amount": "x"}}),
+    ]);
+    let results = with(&fake, &s, |b| {
+        block_on(b.create("t", input, Unknown::Error))
+    })
+    .unwrap();
+    assert_eq!(fake.actions(), ["fields"]);
+    assert_eq!(
+        results[0].outcome.as_ref().unwrap_err().code,
+        BaseErrorCode::NotSent
+    );
+    assert_eq!(
+        results[1].outcome.as_ref().unwrap_err().code,
+        BaseErrorCode::InvalidValue
+    );
+    let dup = rows(vec![
+        json!({"fields": {"Key": "a"}}),
+        json!({"fields": {"Key": "a"}}),
+        json!({"fields": {"Key": "b"}}),
+    ]);
+    let results = with(&fake, &s, |b| {
+        block_on(b.upsert("t", dup, &["Key".into()], Unknown::Error))
+    })
+    .unwrap();
+    assert_eq!(
+        results[2].outcome.as_ref().unwrap_err().code,
+        BaseErrorCode::NotSent
+    );
+    assert!(!fake.actions().iter().any(|a| a.starts_with("batch")));
+}

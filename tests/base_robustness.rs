@@ -1,0 +1,135 @@
+//! The fuzz smoke for Lark Base: property tests that feed the locators, the value conversion,
+//! the date reader, row preparation and the reading of Lark Base answers arbitrary input, and
+//! check that each answers with a value or a typed error, never a panic (a panic would trap the
+//! wasm instance), and that an error never quotes the value it refused.
+#![cfg(not(target_arch = "wasm32"))]
+
+use larkbase_get_token::base::api::{Envelope, Page, Record};
+use larkbase_get_token::base::convert::{self, parse_iso};
+use larkbase_get_token::base::fields::Field;
+use larkbase_get_token::base::locator;
+use larkbase_get_token::base::plan::{self, Needs, RawRow, Unknown};
+use larkbase_get_token::base::value::Value;
+use proptest::prelude::*;
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(2000),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// JSON values of every kind, nested a little, with strings that look like dates, numbers, IDs
+/// and URLs as well as anything at all.
+fn json() -> impl Strategy<Value = serde_json::Value> {
+    let text = prop_oneof![
+        any::<String>(),
+        "[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?",
+        "-?[0-9]{1,20}(\\.[0-9]{0,6})?(e-?[0-9]{1,3})?",
+        "(ou|rec|https?://)[a-zA-Z0-9_,. /:-]{0,20}",
+    ];
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        text.prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+            prop::collection::vec(("[a-z_]{1,8}", inner), 0..6)
+                .prop_map(|pairs| serde_json::Value::Object(pairs.into_iter().collect())),
+        ]
+    })
+}
+
+fn value(json: &serde_json::Value) -> Value {
+    serde_json::from_value(json.clone()).unwrap()
+}
+
+const TYPES: &[i64] = &[
+    1, 2, 3, 4, 5, 7, 11, 13, 15, 17, 18, 19, 20, 21, 22, 23, 1001, 1005, 99,
+];
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn conversion_gives_a_cell_or_an_error_that_names_the_column(input in json(), kind in prop::sample::select(TYPES)) {
+        let field = Field::new("fld1", "Col", kind, None);
+        let v = value(&input);
+        match convert::to_cell(&v, &field) {
+            Ok(cell) => {
+                serde_json::to_string(&cell).unwrap();
+                let _ = convert::key_text(&cell, field.kind);
+            }
+            Err(e) => {
+                prop_assert_eq!(e.column.as_deref(), Some("Col"));
+                if let serde_json::Value::String(s) = &input {
+                    if s.len() >= 12 {
+                        prop_assert!(!e.message.contains(s.as_str()), "{}", e.message);
+                    }
+                }
+            }
+        }
+        let _ = convert::simplify(v);
+    }
+
+    #[test]
+    fn dates_never_panic_and_round_trip_what_they_read(text in any::<String>(), y in 0i64..=9999, mo in 1i64..=12, d in 1i64..=28, h in 0i64..=23, mi in 0i64..=59) {
+        let _ = parse_iso(&text);
+        let iso = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:00Z");
+        let ms = parse_iso(&iso).unwrap();
+        prop_assert_eq!(ms.rem_euclid(60_000), 0);
+        prop_assert_eq!(parse_iso(&format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:00+01:00")), Some(ms - 3_600_000));
+    }
+
+    #[test]
+    fn locators_answer_with_ids_or_typed_errors(text in any::<String>(), path in "[a-z/?=&%.:_-]{0,40}") {
+        for input in [text.clone(), format!("https://x.larksuite.com/{path}"), format!("https://x.larksuite.com/base/{text}")] {
+            match locator::base(&input, "base") {
+                Ok(found) => {
+                    prop_assert!(found.app_token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+                    prop_assert!(!found.app_token.is_empty() && found.app_token.len() <= 100);
+                }
+                Err(e) => prop_assert_eq!(e.field.as_deref(), Some("base")),
+            }
+            let base = locator::BaseLocation { app_token: "bascnA".into(), ..Default::default() };
+            let _ = locator::table(&input, &base, "table");
+            let _ = locator::view(&input, "viewId");
+        }
+    }
+
+    #[test]
+    fn rows_of_any_shape_prepare_to_rows_or_item_errors(rows in prop::collection::vec((json(), any::<Option<String>>()), 0..8)) {
+        let columns: Vec<Field> = TYPES.iter().map(|&t| Field::new("f", &format!("c{t}"), t, None)).collect();
+        let raw: Vec<RawRow> = rows
+            .iter()
+            .map(|(fields, id)| RawRow { item: None, record_id: id.clone(), fields: value(fields) })
+            .collect();
+        for (unknown, needs) in [(Unknown::Ignore, Needs::Fields), (Unknown::Error, Needs::Both), (Unknown::Error, Needs::RecordId)] {
+            let prepared = plan::prepare(raw.clone(), &columns, unknown, needs);
+            prop_assert_eq!(prepared.len(), raw.len());
+            let keys = plan::key_columns(&["c1".into(), "c2".into()], &columns).unwrap();
+            let wanted = plan::wanted_keys(&prepared, &keys);
+            let _ = plan::lookup_filter(&keys, &wanted);
+            let steps = plan::plan_upsert(prepared, &keys, &Default::default());
+            prop_assert_eq!(steps.len(), raw.len());
+        }
+    }
+
+    #[test]
+    fn any_answer_body_decodes_to_records_or_fails_cleanly(body in json()) {
+        let text = body.to_string();
+        if let Ok(page) = serde_json::from_str::<Envelope<Page<Record>>>(&text) {
+            for record in page.data.and_then(|p| p.items).unwrap_or_default() {
+                serde_json::to_string(&record.fields).unwrap();
+            }
+        }
+    }
+}
