@@ -1,4 +1,14 @@
 import type {
+  FetchLike,
+  FetchLikeResponse,
+  LarkbaseTokenError,
+  LarkbaseTokenErrorCode,
+  ResendResult,
+  TokenParams,
+  TokenResult,
+  TokenType,
+} from '../pkg/larkbase_get_token';
+import type {
   BaseField,
   BaseItem,
   BaseMapperField,
@@ -6,24 +16,16 @@ import type {
   BaseRecord,
   BaseRow,
   BaseTable,
-  FetchLike,
-  FetchLikeResponse,
   Filter,
   FilterCondition,
   LarkbaseError,
   LarkbaseErrorCode,
   LarkbaseErrorFields,
-  LarkbaseTokenError,
-  LarkbaseTokenErrorCode,
-  ResendResult,
   RowParams,
   SearchParams,
-  TokenParams,
-  TokenResult,
-  TokenType,
   UpsertParams,
   WriteParams,
-} from '../pkg/larkbase_get_token';
+} from '../pkg/larkbase_base';
 
 export type {
   BaseField,

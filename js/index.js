@@ -1,39 +1,55 @@
 // @ts-check
 'use strict';
-// The Node.js entry. It does three things the WebAssembly module cannot do for itself:
-// - it copies the caller's params into a plain object before the module reads them, because
-//   reading a getter or a proxy can throw, and a throw inside the module's own reads would escape;
-// - it keeps Node's event loop alive while any call is pending (the module's timers do not), with
+// The Node.js entry, over two WebAssembly modules: the token module (getToken), and the Lark Base
+// module (the Larkbase node's calls), which only its users load and which gets its tokens from
+// the token module, so that both share one cache. The entry does what the modules cannot do for
+// themselves:
+// - it copies the caller's params into plain values before a module reads them, because reading a
+//   getter or a proxy can throw, and a throw inside the module's own reads would escape;
+// - it keeps Node's event loop alive while any call is pending (the modules' timers do not), with
 //   one message port for all calls;
 // - it replaces an instance that trapped (a `WebAssembly.RuntimeError`): every call pending on it
-//   is rejected with a typed error and the next call gets a fresh instance (the cache is lost).
+//   is rejected with a typed error and the next call gets a fresh instance (its state is lost).
 
 /** @typedef {import('./index').TokenParams} TokenParams */
 /** @typedef {import('./index').TokenResult} TokenResult */
 /** @typedef {import('./index').ResendResult} ResendResult */
-/** @typedef {ReturnType<typeof import('../pkg/larkbase_get_token').instantiate>} Core */
+/** @typedef {ReturnType<typeof import('../pkg/larkbase_get_token').instantiate>} TokenCore */
+/** @typedef {ReturnType<typeof import('../pkg/larkbase_base').instantiate>} BaseCore */
+/**
+ * One module: how to load it, the name of its errors, its current instance, and the reject
+ * functions of the calls pending on that instance, for when it breaks.
+ *
+ * @template Core
+ * @typedef {{ load: () => { instantiate(onTrap: (error: unknown) => void): Core }, errorName: string,
+ *   core: Core | undefined, pending: Set<(error: unknown) => void> }} Slot
+ */
 
 /** The params fields the module reads; `fetch` is handed over on its own. */
 const FIELDS = ['appId', 'appSecret', 'tokenType', 'domain', 'timeoutMs', 'appTicket', 'tenantKey', 'cache', 'maxAttempts', 'deadlineMs'];
 /** Strings longer than this are not copied into the module; it reports them as too long. */
 const MAX_INPUT_CHARS = 4096;
 
-/** @type {typeof import('../pkg/larkbase_get_token') | undefined} */
-let glue;
-/** @type {Core | undefined} */
-let core;
-/** The reject functions of the calls pending on `core`, for when it breaks. */
-let pending = new Set();
+/** @type {Slot<TokenCore>} */
+const tokenModule = { load: () => require('../pkg/larkbase_get_token.js'), errorName: 'LarkbaseTokenError', core: undefined, pending: new Set() };
+/** @type {Slot<BaseCore>} */
+const baseModule = { load: () => require('../pkg/larkbase_base.js'), errorName: 'LarkbaseError', core: undefined, pending: new Set() };
 
-/** The module is compiled on the first call, so that requiring the package stays cheap. */
-function instance() {
-  if (core === undefined) {
-    glue ??= require('../pkg/larkbase_get_token.js');
-    const fresh = glue.instantiate((error) => broken(fresh, error));
-    core = fresh;
-    pending = new Set();
+/**
+ * A module's instance. Modules are compiled on their first call, so that requiring the package
+ * stays cheap.
+ *
+ * @template Core
+ * @param {Slot<Core>} slot
+ * @returns {Core}
+ */
+function instance(slot) {
+  if (slot.core === undefined) {
+    const fresh = slot.load().instantiate((error) => broken(slot, fresh, error));
+    slot.core = fresh;
+    slot.pending = new Set();
   }
-  return core;
+  return slot.core;
 }
 
 /**
@@ -44,17 +60,17 @@ function instance() {
  */
 function getToken(params) {
   const input = snapshot(params);
-  /** @type {Core | undefined} */
+  /** @type {TokenCore | undefined} */
   let current;
   try {
-    current = instance();
+    current = instance(tokenModule);
     const hit = current.cachedToken(input.params);
     if (hit !== undefined) return Promise.resolve(tokenResult(hit));
   } catch (error) {
-    return Promise.reject(current ? broken(current, error) : error);
+    return Promise.reject(current ? broken(tokenModule, current, error) : error);
   }
   const core = current;
-  return track(core, () => core.getToken(input.params, input.fetch)).then(tokenResult);
+  return track(tokenModule, core, () => core.getToken(input.params, input.fetch)).then(tokenResult);
 }
 
 /**
@@ -65,14 +81,14 @@ function getToken(params) {
  */
 function resendAppTicket(params) {
   const input = snapshot(params);
-  /** @type {Core} */
+  /** @type {TokenCore} */
   let core;
   try {
-    core = instance();
+    core = instance(tokenModule);
   } catch (error) {
     return Promise.reject(error);
   }
-  return track(core, () => core.resendAppTicket(input.params, input.fetch)).then(([code, msg, url]) => ({
+  return track(tokenModule, core, () => core.resendAppTicket(input.params, input.fetch)).then(([code, msg, url]) => ({
     request: { url },
     response: { code, msg },
   }));
@@ -80,12 +96,12 @@ function resendAppTicket(params) {
 
 /** Empties the token cache. Loads nothing when the module was never used, as the cache is empty then. */
 function clearTokenCache() {
-  core?.clearTokenCache();
+  tokenModule.core?.clearTokenCache();
 }
 
-/** Bytes of the module's WebAssembly memory, 0 before the first call: a diagnostic. */
+/** Bytes of the token module's WebAssembly memory, 0 before the first call: a diagnostic. */
 function wasmMemoryBytes() {
-  return core?.wasmMemoryBytes() ?? 0;
+  return tokenModule.core?.wasmMemoryBytes() ?? 0;
 }
 
 /**
@@ -146,15 +162,17 @@ function plainValue(value) {
 }
 
 /**
- * Runs an async call of the module with Node kept alive, and settles it even if the instance
+ * Runs an async call of a module with Node kept alive, and settles it even if the instance
  * breaks before the call does.
  *
- * @template T
+ * @template Core, T
+ * @param {Slot<Core>} slot
  * @param {Core} core
  * @param {() => Promise<T>} call
  * @returns {Promise<T>}
  */
-function track(core, call) {
+function track(slot, core, call) {
+  const pending = slot.pending;
   return new Promise((resolve, reject) => {
     let settled = false;
     /** @param {() => void} settle */
@@ -172,10 +190,10 @@ function track(core, call) {
     try {
       call().then(
         (value) => once(() => resolve(value)),
-        (error) => fail(error instanceof WebAssembly.RuntimeError ? broken(core, error) : error),
+        (error) => fail(error instanceof WebAssembly.RuntimeError ? broken(slot, core, error) : error),
       );
     } catch (error) {
-      fail(broken(core, error));
+      fail(broken(slot, core, error));
     }
   });
 }
@@ -185,24 +203,30 @@ function track(core, call) {
  * so each such call is rejected now, and the next call gets a fresh instance. What it threw is
  * not passed on: its message could quote anything.
  *
+ * @template Core
+ * @param {Slot<Core>} slot
  * @param {Core} broke
  * @param {unknown} _thrown
  */
-function broken(broke, _thrown) {
-  const error = internalError();
-  if (broke === core) {
-    core = undefined;
-    const failed = pending;
-    pending = new Set();
+function broken(slot, broke, _thrown) {
+  const error = internalError(slot.errorName);
+  if (broke === slot.core) {
+    slot.core = undefined;
+    const failed = slot.pending;
+    slot.pending = new Set();
     for (const fail of failed) fail(error);
   }
   return error;
 }
 
-/** The module's own error for this case, made here because the module can no longer make it. */
-function internalError() {
-  const error = new Error('the token module failed unexpectedly and was restarted; its token cache is empty');
-  error.name = 'LarkbaseTokenError';
+/**
+ * The module's own error for this case, made here because the module can no longer make it.
+ *
+ * @param {string} name
+ */
+function internalError(name) {
+  const error = new Error('the module failed unexpectedly and was restarted; its state (the token cache) is empty');
+  error.name = name;
   return Object.assign(error, {
     code: 'INTERNAL_ERROR',
     hint: 'retry; if it keeps failing, report it with the steps that lead to it',
@@ -245,7 +269,8 @@ const keepAlive = {
  * One Lark Base call: `operation` is `listTables`, `listFields`, `search`, `get`, `create`,
  * `update`, `delete` or `upsert`. The params are copied as JSON before the module reads them (so
  * that a getter, a proxy or a cycle fails here, as a typed error; dates, n8n's DateTime too,
- * become ISO strings); the credential is copied as getToken's params are; `fetch` is handed over.
+ * become ISO strings). A credential stays here: the Lark Base module asks for a token before each
+ * request, and getToken answers from the shared cache (or from Lark when asked to renew).
  *
  * @param {string} operation
  * @param {import('./index').BaseParams | import('./index').UpsertParams | import('./index').SearchParams} params
@@ -263,19 +288,24 @@ function larkbaseCall(operation, params) {
   } catch {
     return Promise.reject(baseError('params could not be copied as JSON (a cycle, a BigInt or a getter that throws)', 'params'));
   }
-  /** @type {Core} */
+  const credential = /** @type {Record<string, unknown> | undefined} */ (input.credential);
+  if (typeof credential?.unreadable === 'string') {
+    return Promise.reject(baseError(`credential.${credential.unreadable} could not be read`, `credential.${credential.unreadable}`));
+  }
+  const tokens =
+    credential === undefined
+      ? undefined
+      : (/** @type {boolean} */ renew) =>
+          getToken(/** @type {TokenParams} */ ({ ...credential, fetch: input.fetch, cache: !renew })).then((token) => token.access_token);
+  const domain = typeof credential?.domain === 'string' ? credential.domain : undefined;
+  /** @type {BaseCore} */
   let core;
   try {
-    core = instance();
+    core = instance(baseModule);
   } catch (error) {
     return Promise.reject(error);
   }
-  return track(core, () => core.larkbase(operation, input.params, input.credential, input.fetch)).catch((error) => {
-    // A broken instance is reported by the entry, in the token's words; Lark Base calls get
-    // the same error under their own name.
-    if (isLarkbaseTokenError(error) && error.code === 'INTERNAL_ERROR') error.name = 'LarkbaseError';
-    throw error;
-  });
+  return track(baseModule, core, () => core.larkbase(operation, input.params, tokens, domain, input.fetch));
 }
 
 /** @param {string} message @param {string} field */

@@ -33,26 +33,35 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-step "Compiling the crate to wasm32"
-cargo build --release --lib --target wasm32-unknown-unknown
-
-step "Generating pkg/ with wasm-bindgen $want"
+# Two modules from one crate: the token module (getToken), which every user loads, and the Lark
+# Base module (the Larkbase node's calls), which only its users load. Each is built with its own
+# feature; cargo keeps both builds, so a rebuild with nothing changed is quick.
 rm -rf pkg
-wasm-bindgen --target nodejs --out-dir pkg --out-name larkbase_get_token \
-  target/wasm32-unknown-unknown/release/larkbase_get_token.wasm
+for module in larkbase_get_token:token larkbase_base:larkbase; do
+  name=${module%%:*}
+  feature=${module##*:}
+  step "Compiling the crate to wasm32 for $name"
+  cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features "$feature"
 
-step "Optimising the module for size with wasm-opt"
-node_modules/.bin/wasm-opt -Oz pkg/larkbase_get_token_bg.wasm -o pkg/larkbase_get_token_bg.wasm
+  step "Generating pkg/$name with wasm-bindgen $want"
+  wasm-bindgen --target nodejs --out-dir pkg --out-name "$name" \
+    target/wasm32-unknown-unknown/release/larkbase_get_token.wasm
 
-step "Embedding the module in the glue, for n8n's package scanner"
-node scripts/embed-wasm.js
+  step "Optimising $name for size with wasm-opt"
+  node_modules/.bin/wasm-opt -Oz "pkg/${name}_bg.wasm" -o "pkg/${name}_bg.wasm"
+
+  step "Embedding $name in its glue, for n8n's package scanner"
+  node scripts/embed-wasm.js "$name"
+done
 
 step "Assembling dist/, what the npm package ships"
 # n8n expects a community package's nodes under dist/; the relative layout of js/ and pkg/ is kept.
 rm -rf dist
 mkdir -p dist/pkg
 cp -R js dist/js
-cp pkg/larkbase_get_token.js pkg/larkbase_get_token.d.ts pkg/larkbase_get_token_wasm.js dist/pkg/
-
-printf '\npkg/larkbase_get_token_bg.wasm: %s bytes (%s gzipped)\n' \
-  "$(wc -c < pkg/larkbase_get_token_bg.wasm)" "$(gzip -9c pkg/larkbase_get_token_bg.wasm | wc -c)"
+for name in larkbase_get_token larkbase_base; do
+  cp "pkg/$name.js" "pkg/$name.d.ts" "pkg/${name}_wasm.js" dist/pkg/
+  printf '\npkg/%s_bg.wasm: %s bytes (%s gzipped)' "$name" \
+    "$(wc -c < "pkg/${name}_bg.wasm")" "$(gzip -9c "pkg/${name}_bg.wasm" | wc -c)"
+done
+echo

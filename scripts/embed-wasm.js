@@ -1,7 +1,7 @@
 // @ts-check
 'use strict';
 // Turns the wasm-bindgen glue in pkg/ into what the package ships:
-// - the module's bytes move into pkg/larkbase_get_token_wasm.js as base64, so no file is read
+// - the module's bytes move into pkg/<name>_wasm.js as base64, so no file is read
 //   (n8n's community-package scanner rejects `require('fs')`, `__dirname`, `globalThis` and
 //   `global`);
 // - js-sys asks for the global object only so that wasm-bindgen-futures can find
@@ -15,17 +15,21 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
+// The module's name in pkg/: larkbase_get_token (the token module) or larkbase_base.
+const NAME = process.argv[2] ?? 'larkbase_get_token';
 const PKG = path.join(__dirname, '..', 'pkg');
-const GLUE = path.join(PKG, 'larkbase_get_token.js');
-const TYPES = path.join(PKG, 'larkbase_get_token.d.ts');
-const WASM = path.join(PKG, 'larkbase_get_token_bg.wasm');
-const BYTES = path.join(PKG, 'larkbase_get_token_wasm.js');
+const GLUE = path.join(PKG, `${NAME}.js`);
+const TYPES = path.join(PKG, `${NAME}.d.ts`);
+const WASM = path.join(PKG, `${NAME}_bg.wasm`);
+const BYTES = path.join(PKG, `${NAME}_wasm.js`);
 
 /** @type {Array<[RegExp, string]>} */
 const REPLACEMENTS = [
-  [/^\/\* @ts-self-types="\.\/larkbase_get_token\.d\.ts" \*\/\n/, ''],
+  [new RegExp(`^/\\* @ts-self-types="\\./${NAME}\\.d\\.ts" \\*/\n`), ''],
   [
-    /const wasmPath = `\$\{__dirname\}\/larkbase_get_token_bg\.wasm`;\nconst wasmBytes = require\('fs'\)\.readFileSync\(wasmPath\);\nconst wasmModule = new WebAssembly\.Module\(wasmBytes\);\n/,
+    new RegExp(
+      `const wasmPath = \`\\$\\{__dirname\\}/${NAME}_bg\\.wasm\`;\nconst wasmBytes = require\\('fs'\\)\\.readFileSync\\(wasmPath\\);\nconst wasmModule = new WebAssembly\\.Module\\(wasmBytes\\);\n`,
+    ),
     '',
   ],
   [/typeof globalThis === 'undefined' \? undefined : globalThis/, '{ queueMicrotask }'],
@@ -43,7 +47,7 @@ for (const [pattern, replacement] of REPLACEMENTS) {
 }
 fs.writeFileSync(
   GLUE,
-  `/* @ts-self-types="./larkbase_get_token.d.ts" */
+  `/* @ts-self-types="./${NAME}.d.ts" */
 // wasm-bindgen's glue wrapped in a factory by scripts/embed-wasm.js (generated; do not edit).
 'use strict';
 
@@ -59,7 +63,7 @@ const scheduleMicrotask = queueMicrotask;
  * @param {(error: unknown) => void} onTrap
  */
 function instantiate(onTrap) {
-    wasmModule ??= new WebAssembly.Module(Buffer.from(require('./larkbase_get_token_wasm.js'), 'base64'));
+    wasmModule ??= new WebAssembly.Module(Buffer.from(require('./${NAME}_wasm.js'), 'base64'));
     const exports = {};
     /** @param {() => void} task */
     const queueMicrotask = (task) => scheduleMicrotask(() => {
@@ -80,7 +84,7 @@ fs.appendFileSync(
   TYPES,
   `
 /** A fresh instance of the module, with its own memory and state (added by scripts/embed-wasm.js). */
-export function instantiate(onTrap: (error: unknown) => void): Omit<typeof import('./larkbase_get_token'), 'instantiate'>;
+export function instantiate(onTrap: (error: unknown) => void): Omit<typeof import('./${NAME}'), 'instantiate'>;
 `,
 );
 const bytes = fs.readFileSync(WASM);

@@ -1,23 +1,23 @@
-//! The JS face of the Lark Base operations: reads the params field by field, picks the token
-//! source (a given token, or the credential through the token cache that getToken uses), runs the
-//! plain-Rust flow on the token binding's platform (fetch, time, JSON), and hands back the result
-//! or a `LarkbaseError`. Every decision is made in `crate::base`.
+//! The Lark Base module's JS face: reads the params field by field, takes the token as given or
+//! from the JS entry's token provider (getToken in the token module, so that the Larkbase node
+//! shares its cache with Larkbase Get Token and the App Secret never reaches this module), runs the
+//! plain-Rust flow on the shared platform (`js_platform`), and hands back the result or a
+//! `LarkbaseError`. Every decision is made in `crate::base`.
 
-use crate::base::error::BaseError;
+use crate::base::error::{BaseError, BaseErrorCode};
 use crate::base::flow::{Base, TokenSource};
 use crate::base::lock::TableLocks;
 use crate::base::ops::{self, ErrorOut};
 use crate::base::params::{self, FieldSource};
-use crate::flow;
-use crate::params::Params;
+use crate::js_platform::{adopt, get, read_fetch, short_text, JsPlatform};
 use crate::response::Malformed;
-use crate::wasm::{read_fetch, read_params, token_state, JsPlatform};
-use js_sys::{Object, Reflect};
+use js_sys::{Function, Object, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 thread_local! {
     // Whose turn it is to write to each table, for the life of the instance.
@@ -25,17 +25,20 @@ thread_local! {
 }
 
 /// One Lark Base call: `operation` is `listTables`, `listFields`, `search`, `get`, `create`,
-/// `update`, `delete` or `upsert`. `params` is the JS entry's JSON copy of the caller's params,
-/// `credential` its copy of getToken's params (or `undefined` with `params.accessToken`), `fetch`
-/// the caller's fetch, if any. Rejects with a `LarkbaseError`.
+/// `update`, `delete` or `upsert`. `params` is the JS entry's JSON copy of the caller's params;
+/// `tokens` the entry's token provider for a credential, `(renew) => Promise<access_token>`, or
+/// `undefined` with `params.accessToken`; `domain` the credential's domain; `fetch` the caller's
+/// fetch, if any. Rejects with a `LarkbaseError`.
 #[wasm_bindgen(js_name = larkbase, unchecked_return_type = "unknown")]
 pub async fn larkbase(
     operation: String,
     #[wasm_bindgen(unchecked_param_type = "object")] params: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "object | undefined")] credential: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "((renew: boolean) => Promise<string>) | undefined")]
+    tokens: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | undefined")] domain: JsValue,
     #[wasm_bindgen(unchecked_param_type = "unknown")] fetch: JsValue,
 ) -> Result<JsValue, JsValue> {
-    call(&operation, params, credential, fetch)
+    call(&operation, params, tokens, domain, fetch)
         .await
         .map_err(|e| to_js_error(&e))
 }
@@ -43,7 +46,8 @@ pub async fn larkbase(
 async fn call(
     operation: &str,
     params: JsValue,
-    credential: JsValue,
+    tokens: JsValue,
+    domain: JsValue,
     fetch: JsValue,
 ) -> Result<JsValue, BaseError> {
     if !params.is_object() {
@@ -53,23 +57,28 @@ async fn call(
         ));
     }
     let fetch = read_fetch(fetch)?;
-    let credential = match credential.is_undefined() || credential.is_null() {
-        true => None,
-        false => Some(read_params(credential)?),
+    let provider = match tokens.dyn_into::<Function>() {
+        Ok(provider) => {
+            let domain = match domain.as_string() {
+                Some(domain) => crate::params::base_url(&domain)
+                    .map_err(|problem| BaseError::invalid("credential.domain", problem))?,
+                None => crate::params::LARK_BASE_URL.to_owned(),
+            };
+            Some((provider, domain))
+        }
+        Err(_) => None,
     };
     let fields = JsFields(params);
-    let common = params::common(&fields, credential.as_ref().map(|p| p.base_url.clone()))?;
+    let credential_base_url = provider.as_ref().map(|(_, domain)| domain.clone());
+    let common = params::common(&fields, credential_base_url)?;
     let operation = params::operation(&fields, operation)?;
     let platform = JsPlatform {
         base_url: &common.settings.base_url,
         fetch,
     };
-    let tokens = match (common.access_token, credential) {
+    let tokens = match (common.access_token, provider) {
         (Some(token), _) => Tokens::Given(token),
-        (None, Some(params)) => Tokens::Credential {
-            platform: &platform,
-            params,
-        },
+        (None, Some((provider, _))) => Tokens::Provided(provider),
         (None, None) => {
             return Err(BaseError::invalid(
                 "accessToken",
@@ -89,45 +98,71 @@ async fn call(
 }
 
 /// Where the token comes from. One type for both, so the flow is compiled once.
-enum Tokens<'a> {
+enum Tokens {
     Given(String),
-    /// A tenant token from the cache (or Lark) for every request, as the credential's
-    /// `authenticate` does for n8n's HTTP Request node.
-    Credential {
-        platform: &'a JsPlatform<'a>,
-        params: Params,
-    },
+    /// A tenant token from getToken's cache (or Lark) for every request, as the credential's
+    /// `authenticate` does for n8n's HTTP Request node; `renew` asks Lark for a fresh one.
+    Provided(Function),
 }
 
-impl TokenSource for Tokens<'_> {
+impl TokenSource for Tokens {
     async fn token(&self, renew: bool) -> Result<String, BaseError> {
-        match self {
-            Self::Given(token) => Ok(token.clone()),
-            Self::Credential { platform, params } => {
-                let state = token_state();
-                let outcome = if renew {
-                    let fresh = Params {
-                        use_cache: false,
-                        ..params.clone()
-                    };
-                    flow::get_token(*platform, &state, &fresh).await?
-                } else {
-                    flow::get_token(*platform, &state, params).await?
-                };
-                Ok(outcome.access_token)
-            }
-        }
+        let provider = match self {
+            Self::Given(token) => return Ok(token.clone()),
+            Self::Provided(provider) => provider,
+        };
+        let pending = provider
+            .call1(&JsValue::UNDEFINED, &JsValue::from_bool(renew))
+            .map_err(|e| token_failure(&e))?;
+        let token = JsFuture::from(adopt(&pending))
+            .await
+            .map_err(|e| token_failure(&e))?;
+        short_text(&token, 4096)
+            .filter(|token| !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic()))
+            .ok_or_else(|| {
+                BaseError::new(
+                    BaseErrorCode::BadResponse,
+                    "the credential gave no usable access token".to_owned(),
+                    "check the credential with its Test button",
+                )
+            })
     }
 
     fn can_renew(&self) -> bool {
-        matches!(self, Self::Credential { .. })
+        matches!(self, Self::Provided(_))
     }
 
+    /// The App Secret never reaches this module: the token module gets the tokens.
     fn secret(&self) -> Option<&str> {
-        match self {
-            Self::Given(_) => None,
-            Self::Credential { params, .. } => Some(params.app_secret.expose()),
-        }
+        None
+    }
+}
+
+/// getToken's rejection (a `LarkbaseTokenError` from the token module) as this module's error:
+/// its code, and its texts, which that module already made safe to show.
+fn token_failure(error: &JsValue) -> BaseError {
+    let text = |key: &str, max: u32| short_text(&get(error, key), max);
+    let number = |key: &str| get(error, key).as_f64().filter(|n| n.fract() == 0.0);
+    let code = match text("code", 32).as_deref() {
+        Some("INVALID_PARAMS") => BaseErrorCode::InvalidParams,
+        Some("AUTH_FAILED") => BaseErrorCode::AuthFailed,
+        Some("RATE_LIMITED") => BaseErrorCode::RateLimited,
+        Some("LARK_ERROR") => BaseErrorCode::LarkError,
+        Some("HTTP_ERROR") => BaseErrorCode::HttpError,
+        Some("NETWORK_ERROR") => BaseErrorCode::NetworkError,
+        Some("TIMEOUT") => BaseErrorCode::Timeout,
+        Some("BAD_RESPONSE") => BaseErrorCode::BadResponse,
+        _ => BaseErrorCode::Internal,
+    };
+    let message = text("message", 1400).unwrap_or_else(|| "getting an access token failed".into());
+    let hint = text("hint", 400).unwrap_or_default();
+    BaseError {
+        field: text("field", 32).map(|field| format!("credential.{field}")),
+        lark_code: number("larkCode").map(|n| n as i64),
+        lark_msg: text("larkMsg", 1200),
+        http_status: number("httpStatus").and_then(|n| u16::try_from(n as i64).ok()),
+        attempts: number("attempts").map_or(1, |n| n.clamp(0.0, 100.0) as u32),
+        ..BaseError::new(code, format!("credential: {message}"), &hint)
     }
 }
 
@@ -168,6 +203,7 @@ fn to_js_error(e: &BaseError) -> JsValue {
 
 #[wasm_bindgen(typescript_custom_section)]
 const BASE_TYPES: &str = r#"
+import type { FetchLike, TokenParams } from './larkbase_get_token';
 /** Where, with which token, and how patiently: what every Lark Base call takes. */
 export interface BaseParams {
   /** The base: its browser URL (`https://<tenant>.larksuite.com/base/<app_token>?table=...`) or its app_token. */

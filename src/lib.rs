@@ -19,16 +19,18 @@
 )]
 
 pub mod base;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "larkbase"))]
 pub mod base_wasm;
 pub mod cache;
 pub mod error;
 pub mod flight;
 pub mod flow;
+#[cfg(target_arch = "wasm32")]
+pub mod js_platform;
 pub mod params;
 pub mod redact;
 pub mod request;
 pub mod response;
 pub mod retry;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "token"))]
 pub mod wasm;

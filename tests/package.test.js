@@ -19,7 +19,7 @@ test('loading the package, its node or its credential does not load or compile t
     `const pkg = require('./package.json');
      const api = require('.');
      for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) require('./' + file);
-     const wasmLoaded = Object.keys(require.cache).some((file) => file.includes('larkbase_get_token'));
+     const wasmLoaded = Object.keys(require.cache).some((file) => /larkbase_(get_token|base)/.test(file));
      console.log(JSON.stringify({ exports: Object.keys(api).sort(), wasmLoaded }));`,
   );
   assert.deepEqual(JSON.parse(loaded), {
@@ -62,6 +62,9 @@ test('the tarball carries the node, the credential, the wasm, the glue and the t
     'dist/js/nodes/LarkbaseGetToken/LarkbaseGetToken.node.json',
     'dist/js/nodes/LarkbaseGetToken/larkbaseGetToken.dark.svg',
     'dist/js/nodes/LarkbaseGetToken/larkbaseGetToken.svg',
+    'dist/pkg/larkbase_base.d.ts',
+    'dist/pkg/larkbase_base.js',
+    'dist/pkg/larkbase_base_wasm.js',
     'dist/pkg/larkbase_get_token.d.ts',
     'dist/pkg/larkbase_get_token.js',
     'dist/pkg/larkbase_get_token_wasm.js',
