@@ -8,7 +8,6 @@
 // concurrent calls). Each way runs twice: into an empty table (all creates), then again (all updates).
 // Prints the requests each way sent and its times; asserts only that both ways did the work.
 
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -18,6 +17,7 @@ const PKG = require(path.join(ROOT, 'package.json'));
 const { DEMO_APP, SAMPLE_FIELDS } = require('../tests/lark-stand-in');
 const h = require('../tests/e2e/n8n-harness');
 const wf = require('../tests/e2e/workflows');
+const { fmt, startStandInProcess, table } = require('./report');
 
 const ROWS = Number(process.env.BENCH_ROWS ?? (process.env.BENCH_QUICK === '1' ? 1000 : 10_000));
 const APP_TOKEN = 'bascnBenchUpsert0001';
@@ -26,27 +26,8 @@ const TOKEN = "$('Larkbase Get Token').item.json.access_token";
 /** Ten minutes per execution: the one-call-per-item way makes 20,000 calls. */
 const EXECUTE_TIMEOUT_MS = 600_000;
 
-const fmt = (/** @type {number} */ n, digits = 1) => n.toFixed(digits);
-
-/** @param {string} title @param {string[]} header @param {Array<Array<string | number>>} rows */
-function table(title, header, rows) {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (/** @type {string[]} */ r) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  console.log(`\n### ${title}\n`);
-  console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`);
-  for (const r of cells.slice(1)) console.log(line(r));
-}
-
-async function startStandInProcess() {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [path.join(ROOT, 'tests', 'lark-stand-in.js'), String(port)], {
-    env: { ...process.env, LARK_STAND_IN_RATE_LIMIT: '100000000', LARK_STAND_IN_WRITE_LATENCY_MS: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((resolve) => child.stdout?.once('data', resolve));
-  const url = `http://127.0.0.1:${port}`;
+async function startStandInWithBase() {
+  const { url, stop } = await startStandInProcess({ LARK_STAND_IN_WRITE_LATENCY_MS: '0' });
   const created = await fetch(`${url}/stand-in/bases`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -59,7 +40,7 @@ async function startStandInProcess() {
     stats: async () => (await fetch(`${url}/stand-in/stats`)).json(),
     /** @param {string} tableId */
     records: async (tableId) => /** @type {unknown[]} */ ((await (await fetch(`${url}/stand-in/records?app=${APP_TOKEN}&table=${tableId}`)).json())),
-    stop: () => child.kill(),
+    stop,
   };
 }
 
@@ -154,7 +135,7 @@ async function main() {
     console.log(`# Benchmarks: ${PKG.name} ${PKG.version}, Lark Base\n`);
     console.log(`${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node.js ${process.version}`);
   }
-  const standIn = await startStandInProcess();
+  const standIn = await startStandInWithBase();
   const version = h.N8N_LINES.find((l) => l.line === '2.x')?.version ?? h.N8N_LINES[0].version;
   const n8n = h.installN8n(version);
   const userFolder = h.freshUserFolder(n8n);

@@ -13,6 +13,7 @@
 
 const { spawn, execFileSync } = require('node:child_process');
 const path = require('node:path');
+const { startStandInProcess, table } = require('./report');
 
 const ROOT = path.join(__dirname, '..');
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -82,31 +83,9 @@ function measure(job) {
   });
 }
 
-/** The Lark stand-in in a process of its own, so that its memory is not counted. */
-async function startStandIn() {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const proc = spawn(process.execPath, [path.join(ROOT, 'tests', 'lark-stand-in.js'), String(port)], {
-    env: { ...process.env, LARK_STAND_IN_RATE_LIMIT: '100000000' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((resolve) => proc.stdout?.once('data', resolve));
-  return { url: `http://127.0.0.1:${port}`, stop: () => proc.kill() };
-}
-
-/** Prints a table with a header row, as bench/run.js does. @param {string} title @param {string[]} header @param {string[][]} rows */
-function table(title, header, rows) {
-  const cells = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (/** @type {string[]} */ r) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  console.log(`\n### ${title}\n`);
-  console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`);
-  for (const r of rows) console.log(line(r));
-}
-
 /** Runs every measure and prints the table. @param {string} [root] the package to measure */
 async function run(root = ROOT) {
-  const standIn = await startStandIn();
+  const standIn = await startStandInProcess();
   /** @type {string[][]} */
   const rows = [];
   /** @type {string[]} */

@@ -6,7 +6,7 @@
 // the official Lark SDK's token path. Prints one table per measure, with ratios; asserts nothing.
 // Last, the memory benchmark (bench/memory.js; BENCH_SKIP_MEMORY=1 leaves it out).
 
-const { execFileSync, spawn, spawnSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -15,6 +15,7 @@ const zlib = require('node:zlib');
 const ROOT = path.join(__dirname, '..');
 const PKG = require(path.join(ROOT, 'package.json'));
 const { DEMO_APP } = require('../tests/lark-stand-in');
+const { fmt, startStandInProcess, table } = require('./report');
 const QUICK = process.env.BENCH_QUICK === '1';
 const SEQUENTIAL = QUICK ? 300 : 2000;
 const CONCURRENT = QUICK ? 640 : 4000;
@@ -32,36 +33,8 @@ const quantile = (samples, q) => {
 };
 const nowNs = () => process.hrtime.bigint();
 const us = (/** @type {bigint} */ ns) => Number(ns) / 1000;
-const fmt = (/** @type {number} */ n, digits = 1) => n.toFixed(digits);
 
-/** Prints a table with a header row. @param {string} title @param {string[]} header @param {Array<Array<string | number>>} rows */
-function table(title, header, rows) {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (/** @type {string[]} */ r) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  console.log(`\n### ${title}\n`);
-  console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`);
-  for (const r of cells.slice(1)) console.log(line(r));
-}
 
-async function startStandInProcess() {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [path.join(ROOT, 'tests', 'lark-stand-in.js'), String(port)], {
-    env: { ...process.env, LARK_STAND_IN_RATE_LIMIT: '100000000' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((resolve) => child.stdout?.once('data', resolve));
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    async tokenRequests() {
-      const stats = await (await fetch(`${url}/stand-in/stats`)).json();
-      return /** @type {number} */ (stats.tokenRequests);
-    },
-    stop: () => child.kill(),
-  };
-}
 
 /**
  * An empty cache with the SDK's cache interface.

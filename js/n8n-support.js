@@ -198,4 +198,33 @@ function safeBaseError(error) {
   return { ...safeError(error), column: undefined };
 }
 
-module.exports = { credentialParams, domainParam, httpRequestFetch, safeBaseError, safeError, storeAppParams };
+/**
+ * The error n8n shows and saves for a failed item: a NodeOperationError when the workflow must fix
+ * something (`workflowCodes`), a NodeApiError for anything that came from Lark or the network. Both
+ * are built from the safe fields only, because n8n saves errors with the execution. n8n brings
+ * n8n-workflow; it is required here, not at the top, so that the library never needs it.
+ *
+ * @param {import('n8n-workflow').INode} node
+ * @param {{ message: string, code: string, hint: string, larkCode?: number, larkMsg?: string, httpStatus?: number }} safe
+ * @param {number} itemIndex
+ * @param {string[]} workflowCodes
+ */
+function nodeError(node, safe, itemIndex, workflowCodes) {
+  const { NodeApiError, NodeOperationError } = require('n8n-workflow');
+  if (workflowCodes.includes(safe.code)) {
+    return new NodeOperationError(node, safe.message, { itemIndex, description: safe.hint });
+  }
+  /** @type {import('n8n-workflow').JsonObject} */
+  const response = { message: safe.message, code: safe.code };
+  if (safe.larkCode !== undefined) response.larkCode = safe.larkCode;
+  if (safe.larkMsg !== undefined) response.larkMsg = safe.larkMsg;
+  if (safe.httpStatus !== undefined) response.httpStatus = safe.httpStatus;
+  return new NodeApiError(node, response, {
+    itemIndex,
+    message: safe.message,
+    description: safe.hint,
+    httpCode: safe.httpStatus === undefined ? undefined : String(safe.httpStatus),
+  });
+}
+
+module.exports = { credentialParams, domainParam, httpRequestFetch, nodeError, safeBaseError, safeError, storeAppParams };

@@ -328,7 +328,7 @@ pub fn server_text(text: &str, secret: &SecretForms) -> String {
 }
 
 /// Keeps messages to one line even when a server sends an HTML page as `msg`.
-fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     const MAX_CHARS: usize = 200;
     let mut line: String = text
         .chars()

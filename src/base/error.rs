@@ -2,7 +2,7 @@
 //! Lark Base's codes is handled: retried (rate limits, write conflicts, busy servers) or stopped on
 //! with Lark's message and a hint.
 
-use crate::error::{ErrorCode, TokenError};
+use crate::error::{one_line, ErrorCode, TokenError};
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -315,20 +315,6 @@ pub fn lark_code_meaning(code: i64) -> (BaseErrorCode, &'static str) {
             "look the code up in the Lark Open Platform error code reference",
         ),
     }
-}
-
-/// Keeps messages to one line even when a server sends an HTML page as `msg`.
-fn one_line(text: &str) -> String {
-    const MAX_CHARS: usize = 200;
-    let mut line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_CHARS)
-        .collect();
-    if text.chars().nth(MAX_CHARS).is_some() {
-        line.push('…');
-    }
-    line
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 const { NodeApiError, NodeConnectionTypes, NodeOperationError } = require('n8n-workflow');
 const { larkbaseCall } = require('../../index');
-const { credentialParams, domainParam, httpRequestFetch, safeBaseError } = require('../../n8n-support');
+const { credentialParams, domainParam, httpRequestFetch, nodeError, safeBaseError } = require('../../n8n-support');
 
 /**
  * @typedef {import('n8n-workflow').INodeType} INodeType
@@ -15,7 +15,6 @@ const { credentialParams, domainParam, httpRequestFetch, safeBaseError } = requi
  * @typedef {import('n8n-workflow').INodeListSearchResult} INodeListSearchResult
  * @typedef {import('n8n-workflow').ResourceMapperFields} ResourceMapperFields
  * @typedef {import('n8n-workflow').IDataObject} IDataObject
- * @typedef {import('n8n-workflow').JsonObject} JsonObject
  * @typedef {import('../../index').BaseParams} BaseParams
  * @typedef {{ item: number, action?: string, record?: import('../../index').BaseRecord, error?: unknown }} BaseItem
  * @typedef {ReturnType<typeof safeBaseError>} SafeError
@@ -809,34 +808,8 @@ function failed(context, error, itemIndex) {
     if (safe.column !== undefined) shown.column = safe.column;
     return { json: { error: shown }, pairedItem: { item: itemIndex } };
   }
-  throw nodeError(context, safe, itemIndex);
+  throw nodeError(context.getNode(), safe, itemIndex, ['INVALID_PARAMS', 'INVALID_VALUE', 'DUPLICATE_KEY', 'UNKNOWN']);
 }
 
-/**
- * Bad parameters and values are the workflow's to fix (NodeOperationError); everything else came
- * from Lark or the network (NodeApiError). Built from the safe fields only: n8n saves errors with
- * the execution.
- *
- * @param {IExecuteFunctions} context
- * @param {SafeError} safe
- * @param {number} itemIndex
- */
-function nodeError(context, safe, itemIndex) {
-  const node = context.getNode();
-  if (['INVALID_PARAMS', 'INVALID_VALUE', 'DUPLICATE_KEY', 'UNKNOWN'].includes(safe.code)) {
-    return new NodeOperationError(node, safe.message, { itemIndex, description: safe.hint });
-  }
-  /** @type {JsonObject} */
-  const response = { message: safe.message, code: safe.code };
-  if (safe.larkCode !== undefined) response.larkCode = safe.larkCode;
-  if (safe.larkMsg !== undefined) response.larkMsg = safe.larkMsg;
-  if (safe.httpStatus !== undefined) response.httpStatus = safe.httpStatus;
-  return new NodeApiError(node, response, {
-    itemIndex,
-    message: safe.message,
-    description: safe.hint,
-    httpCode: safe.httpStatus === undefined ? undefined : String(safe.httpStatus),
-  });
-}
 
 module.exports = { Larkbase };

@@ -1,9 +1,9 @@
 // @ts-check
 'use strict';
 
-const { NodeApiError, NodeConnectionTypes, NodeOperationError } = require('n8n-workflow');
+const { NodeConnectionTypes } = require('n8n-workflow');
 const { getToken } = require('../../index');
-const { credentialParams, domainParam, httpRequestFetch, safeError, storeAppParams } = require('../../n8n-support');
+const { credentialParams, domainParam, httpRequestFetch, nodeError, safeError, storeAppParams } = require('../../n8n-support');
 
 /**
  * @typedef {import('n8n-workflow').INodeType} INodeType
@@ -12,7 +12,6 @@ const { credentialParams, domainParam, httpRequestFetch, safeError, storeAppPara
  * @typedef {import('n8n-workflow').ICredentialTestFunctions} ICredentialTestFunctions
  * @typedef {import('n8n-workflow').ICredentialsDecrypted} ICredentialsDecrypted
  * @typedef {import('n8n-workflow').INodeCredentialTestResult} INodeCredentialTestResult
- * @typedef {import('n8n-workflow').JsonObject} JsonObject
  * @typedef {import('../../index').TokenParams} TokenParams
  */
 
@@ -239,7 +238,7 @@ class LarkbaseGetToken {
           });
           continue;
         }
-        throw nodeError(this, safe, itemIndex);
+        throw nodeError(nodeWithoutSecret(this.getNode()), safe, itemIndex, ['INVALID_PARAMS', 'UNKNOWN']);
       }
     }
     return [returnData];
@@ -280,32 +279,6 @@ async function tokenParams(context, itemIndex) {
   };
 }
 
-/**
- * Bad parameters are the workflow's to fix (NodeOperationError); everything else came from Lark or
- * the network (NodeApiError). Both are built from the safe fields only, because n8n saves them with
- * the execution.
- *
- * @param {IExecuteFunctions} context
- * @param {ReturnType<typeof safeError>} safe
- * @param {number} itemIndex
- */
-function nodeError(context, safe, itemIndex) {
-  const node = nodeWithoutSecret(context.getNode());
-  if (safe.code === 'INVALID_PARAMS' || safe.code === 'UNKNOWN') {
-    return new NodeOperationError(node, safe.message, { itemIndex, description: safe.hint });
-  }
-  /** @type {JsonObject} */
-  const response = { message: safe.message, code: safe.code };
-  if (safe.larkCode !== undefined) response.larkCode = safe.larkCode;
-  if (safe.larkMsg !== undefined) response.larkMsg = safe.larkMsg;
-  if (safe.httpStatus !== undefined) response.httpStatus = safe.httpStatus;
-  return new NodeApiError(node, response, {
-    itemIndex,
-    message: safe.message,
-    description: safe.hint,
-    httpCode: safe.httpStatus === undefined ? undefined : String(safe.httpStatus),
-  });
-}
 
 /**
  * n8n prints and saves an error's node with its parameters, so the App Secret field is masked in
