@@ -298,13 +298,7 @@ mod tests {
         }
 
         fn decode<T: DeserializeOwned>(&self, body: &String) -> Result<T, Malformed> {
-            serde_json::from_str(body).map_err(|e| {
-                if e.is_data() {
-                    Malformed::WrongShape
-                } else {
-                    Malformed::NotJson
-                }
-            })
+            response::decode_json(body)
         }
 
         async fn sleep(&self, ms: u32) {

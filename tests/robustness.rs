@@ -10,26 +10,12 @@ use larkbase_get_token::redact::SecretForms;
 use larkbase_get_token::response::{self, LarkAnswer, Malformed};
 use proptest::prelude::*;
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(2000),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+mod common;
 
-/// What the wasm platform's `JSON.parse` and `from_value` do, with serde_json.
+use common::config;
+
 fn decode(body: &[u8]) -> Result<LarkAnswer, Malformed> {
-    serde_json::from_slice(body).map_err(|e| {
-        if e.is_data() {
-            Malformed::WrongShape
-        } else {
-            Malformed::NotJson
-        }
-    })
+    common::decode(body)
 }
 
 fn quote(text: &str) -> String {

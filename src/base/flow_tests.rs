@@ -231,8 +231,7 @@ impl Platform for Fake {
     }
 
     fn decode<T: DeserializeOwned>(&self, body: &String) -> Result<T, Malformed> {
-        let value: Json = serde_json::from_str(body).map_err(|_| Malformed::NotJson)?;
-        serde_json::from_value(value).map_err(|_| Malformed::WrongShape)
+        crate::response::decode_json(body)
     }
 
     async fn sleep(&self, ms: u32) {
