@@ -436,8 +436,8 @@ mod tests {
         assert!(e.message.contains("redirect not followed"), "{}", e.message);
     }
 
-    fn params(secret: &str) -> crate::params::Params {
-        use crate::params::{validate, Input, RawParams};
+    fn params(secret: &str) -> crate::token::params::Params {
+        use crate::token::params::{validate, Input, RawParams};
         validate(RawParams {
             app_id: Some(Input::Text("cli_x".into())),
             app_secret: Some(Input::Text(secret.into())),

@@ -8,9 +8,9 @@
 //! a promise of our own.
 
 use crate::error::{FetchFailure, TokenError};
-use crate::flow::{HttpAnswer, Platform};
-use crate::request::{Request, CONTENT_TYPE};
-use crate::response::{self, Malformed};
+use crate::http::{self, Malformed};
+use crate::http::{HttpAnswer, Platform};
+use crate::http::{Request, CONTENT_TYPE};
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect, Uint8Array};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -356,7 +356,7 @@ impl<'a> Call<'a> {
             || short_text(&get(response, "type"), 16).as_deref() == Some("opaqueredirect");
         let body = get(response, "body");
         let content_length = header(response, "content-length");
-        let head = response::check_head(
+        let head = http::check_head(
             status,
             redirected,
             content_length.as_deref(),
@@ -416,7 +416,7 @@ impl<'a> Call<'a> {
             // An empty chunk counts as one byte, so that a stream of them ends too.
             counted = counted.saturating_add(length.max(1));
             if counted > max_body_bytes {
-                break Err(response::body_too_big(status, max_body_bytes));
+                break Err(http::body_too_big(status, max_body_bytes));
             }
             // Chunks that are ready at once never let the timer's event run.
             if self.timed_out() {
@@ -455,7 +455,7 @@ impl<'a> Call<'a> {
             .await?;
         let text = text.dyn_into::<JsString>().map_err(|_| unreadable())?;
         if !fits(&text, max_body_bytes) {
-            return Err(response::body_too_big(status, max_body_bytes));
+            return Err(http::body_too_big(status, max_body_bytes));
         }
         Ok(String::from(text))
     }

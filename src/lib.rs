@@ -1,8 +1,9 @@
-//! Lark / Feishu access tokens for self-built apps, compiled to WebAssembly.
+//! Lark / Feishu access tokens and Lark Base records, compiled to WebAssembly.
 //!
-//! Everything that decides (validation, the request, parsing the answer, classifying errors, the
-//! cache, single flight and retries) is plain Rust in the modules below and is tested with
-//! `cargo test`; `wasm` only moves values between JS and those modules, calls fetch and tells time.
+//! Everything that decides (validation, requests, parsing answers, classifying errors, the cache,
+//! single flight, retries, batching and planning) is plain Rust in the modules below and is tested
+//! with `cargo test`; each feature's `wasm` module and `js_platform` only move values between JS and
+//! the rest, call fetch and tell time.
 
 // A panic in the wasm build aborts the instance, so code outside tests must not be able to panic.
 #![cfg_attr(
@@ -18,19 +19,15 @@
     )
 )]
 
+// The features, each in its folder: tokens and Lark Base records.
 pub mod base;
-#[cfg(all(target_arch = "wasm32", feature = "larkbase"))]
-pub mod base_wasm;
-pub mod cache;
+pub mod token;
+
+// What they share: where requests go, how they are sent and retried, errors and redaction.
+pub mod domain;
 pub mod error;
-pub mod flight;
-pub mod flow;
+pub mod http;
 #[cfg(target_arch = "wasm32")]
 pub mod js_platform;
-pub mod params;
 pub mod redact;
-pub mod request;
-pub mod response;
 pub mod retry;
-#[cfg(all(target_arch = "wasm32", feature = "token"))]
-pub mod wasm;

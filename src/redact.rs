@@ -34,7 +34,7 @@ impl SecretForms {
         thread_local! {
             static LAST: RefCell<Option<(u64, Rc<SecretForms>)>> = const { RefCell::new(None) };
         }
-        let hash = crate::cache::strong_hash(secret);
+        let hash = crate::token::cache::strong_hash(secret);
         LAST.with_borrow_mut(|last| match last {
             Some((seen, forms)) if *seen == hash => Rc::clone(forms),
             _ => {

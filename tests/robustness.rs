@@ -5,9 +5,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use larkbase_get_token::error::{ErrorCode, TokenError, WITHHELD};
-use larkbase_get_token::params::{self, Input, RawParams, TokenType};
+use larkbase_get_token::http::Malformed;
 use larkbase_get_token::redact::SecretForms;
-use larkbase_get_token::response::{self, LarkAnswer, Malformed};
+use larkbase_get_token::token::params::{self, Input, RawParams, TokenType};
+use larkbase_get_token::token::response::{self, LarkAnswer};
 use proptest::prelude::*;
 
 mod common;
@@ -132,7 +133,7 @@ proptest! {
     #[test]
     fn base_url_takes_any_text(text in ".{0,60}", url in "(https?|ftp)://[a-z0-9.:@\\[\\]/?#_-]{0,40}") {
         for candidate in [text, url] {
-            if let Ok(base) = params::base_url(&candidate) {
+            if let Ok(base) = larkbase_get_token::domain::base_url(&candidate) {
                 let (scheme, rest) = base.split_once("://").expect("a scheme");
                 prop_assert!(scheme == "https" || scheme == "http");
                 // No user info; an `@` in the path is only a path.

@@ -2,9 +2,10 @@
 // Any status and body, read as the module reads Lark's answers (JSON into the derived type, then
 // judged): a token or a typed error, and the secret in neither, even when the body echoes it.
 
-use larkbase_get_token::params::TokenType;
+use larkbase_get_token::token::params::TokenType;
 use larkbase_get_token::redact::SecretForms;
-use larkbase_get_token::response::{self, LarkAnswer, Malformed};
+use larkbase_get_token::http::Malformed;
+use larkbase_get_token::token::response::{self, LarkAnswer};
 use libfuzzer_sys::fuzz_target;
 
 const SECRET: &str = "FuzzCanary-secret-9b1";

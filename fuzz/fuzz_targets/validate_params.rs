@@ -3,12 +3,12 @@
 // always http(s) without user info, query or fragment (an `@` in the path is only a path).
 
 use larkbase_get_token::error::ErrorCode;
-use larkbase_get_token::params::{self, Input, RawParams};
+use larkbase_get_token::token::params::{self, Input, RawParams};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    if let Ok(base) = params::base_url(&text) {
+    if let Ok(base) = larkbase_get_token::domain::base_url(&text) {
         let (scheme, rest) = base.split_once("://").expect("a scheme");
         assert!(scheme == "https" || scheme == "http");
         assert!(!rest.split('/').next().unwrap_or_default().contains('@'));

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::error::TokenError;
-use crate::response::Malformed;
+use crate::http::Malformed;
 use futures::executor::block_on;
 use serde_json::{json, Value as Json};
 use std::cell::{Cell, RefCell};
@@ -231,7 +231,7 @@ impl Platform for Fake {
     }
 
     fn decode<T: DeserializeOwned>(&self, body: &String) -> Result<T, Malformed> {
-        crate::response::decode_json(body)
+        crate::http::decode_json(body)
     }
 
     async fn sleep(&self, ms: u32) {

@@ -18,3 +18,5 @@ pub mod ops;
 pub mod params;
 pub mod plan;
 pub mod value;
+#[cfg(all(target_arch = "wasm32", feature = "larkbase"))]
+pub mod wasm;

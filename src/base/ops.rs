@@ -6,7 +6,7 @@ use super::error::BaseError;
 use super::fields::{mapper_fields, MapperField};
 use super::flow::{Action, Base, ItemResult, OutRecord, TokenSource};
 use super::params::Operation;
-use crate::flow::Platform;
+use crate::http::Platform;
 use serde::Serialize;
 
 #[derive(Debug, PartialEq, Serialize)]

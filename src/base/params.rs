@@ -7,7 +7,7 @@ use super::error::BaseError;
 use super::flow::Settings;
 use super::locator;
 use super::plan::{RawRow, Unknown, MAX_ROWS};
-use crate::response::Malformed;
+use crate::http::Malformed;
 use serde::de::DeserializeOwned;
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
@@ -100,7 +100,7 @@ pub fn common(
             } else {
                 domain.as_str()
             };
-            let url = crate::params::base_url(domain)
+            let url = crate::domain::base_url(domain)
                 .map_err(|problem| BaseError::invalid("domain", problem))?;
             (url, Some(token.to_owned()))
         }

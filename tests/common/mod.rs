@@ -1,6 +1,6 @@
 //! What the property-test files share.
 
-use larkbase_get_token::response::Malformed;
+use larkbase_get_token::http::Malformed;
 use proptest::prelude::ProptestConfig;
 use serde::de::DeserializeOwned;
 

@@ -1,6 +1,6 @@
 //! The token cache: which token may still be handed out, for how long, and which to forget first.
 
-use crate::params::{AppKind, Params, TokenType};
+use crate::token::params::{AppKind, Params, TokenType};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// The one map type of the crate: the cache, single flight and the Lark Base locks use it.
@@ -158,7 +158,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::{validate, Input, RawParams};
+    use crate::token::params::{validate, Input, RawParams};
 
     /// `secret` is padded to the length validation asks for.
     fn params(app_id: &str, secret: &str, domain: &str) -> Params {

@@ -1,35 +1,10 @@
 //! The HTTP requests for tokens, and the masked form of them that results may show. Bodies are
 //! derived `Serialize` types: the platform encodes them (`JSON.stringify` in wasm).
 
-use crate::params::{Params, TokenType};
-use crate::response::MAX_BODY_BYTES;
+use crate::http::Request;
+use crate::token::params::{Params, TokenType};
+use crate::token::response::MAX_BODY_BYTES;
 use serde::Serialize;
-use std::fmt;
-
-pub const CONTENT_TYPE: &str = "application/json; charset=utf-8";
-
-/// One HTTP request, with a body of type `B` that the platform encodes as JSON.
-pub struct Request<B> {
-    pub method: &'static str,
-    pub url: String,
-    /// Sent as `Authorization: Bearer <token>` when present.
-    pub bearer: Option<String>,
-    pub body: Option<B>,
-    /// The endpoint with a masked App ID, for results and logs.
-    pub display_url: String,
-    /// Reading stops, and the answer is refused, past this many decoded bytes.
-    pub max_body_bytes: usize,
-}
-
-// Hand-written so that the body, which may hold the secret, and the bearer token are never printed.
-impl<B> fmt::Debug for Request<B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Request")
-            .field("method", &self.method)
-            .field("url", &self.display_url)
-            .finish_non_exhaustive()
-    }
-}
 
 /// What the auth endpoints take: App ID and Secret (and a store app's ticket), or a store app's
 /// app token and a tenant key.
@@ -154,7 +129,7 @@ fn percent_encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::params::{validate, Input, RawParams};
+    use crate::token::params::{validate, Input, RawParams};
 
     fn json(req: &TokenRequest) -> String {
         serde_json::to_string(&req.body).unwrap()

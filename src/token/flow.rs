@@ -2,47 +2,17 @@
 //! request is sent, how an answer is decoded and how time passes, so that it runs natively in
 //! tests with a fake transport and clock, and in wasm with fetch, `JSON.parse` and JS timers.
 
-use crate::cache::{CacheKey, CachedToken, TokenCache};
 use crate::error::TokenError;
-use crate::flight::SingleFlight;
-use crate::params::{AppKind, Params, TokenType};
+use crate::http::{HttpAnswer, Platform, Request};
 use crate::redact::SecretForms;
-use crate::request::{self, Request, TokenRequest};
-use crate::response::{self, LarkAnswer, Malformed, Token};
 use crate::retry;
-use serde::de::DeserializeOwned;
+use crate::token::cache::{CacheKey, CachedToken, TokenCache};
+use crate::token::flight::SingleFlight;
+use crate::token::params::{AppKind, Params, TokenType};
+use crate::token::request::{self, TokenRequest};
+use crate::token::response::{self, LarkAnswer, Token};
 use serde::Serialize;
 use std::cell::RefCell;
-use std::future::Future;
-
-/// A complete answer: status, the body (already capped, in the platform's own form), and
-/// Retry-After when there was one.
-#[derive(Clone, Debug, Default)]
-pub struct HttpAnswer<Body> {
-    pub status: u16,
-    pub body: Body,
-    pub retry_after: Option<String>,
-}
-
-pub trait Platform {
-    /// A body as read, before decoding.
-    type Body;
-
-    /// Sends `request` and reads the answer within `timeout_ms`. Failures judged before the body
-    /// (no answer, a redirect, an oversized body, the timeout) come back as errors.
-    fn send<B: Serialize>(
-        &self,
-        request: &Request<B>,
-        timeout_ms: u32,
-    ) -> impl Future<Output = Result<HttpAnswer<Self::Body>, TokenError>>;
-    /// Reads a JSON body into `T`; serde's messages are dropped, since they quote the input.
-    fn decode<T: DeserializeOwned>(&self, body: &Self::Body) -> Result<T, Malformed>;
-    fn sleep(&self, ms: u32) -> impl Future<Output = ()>;
-    /// Milliseconds since the epoch.
-    fn now_ms(&self) -> f64;
-    /// Uniform in [0, 1), for retry jitter.
-    fn random(&self) -> f64;
-}
 
 /// What lives as long as the wasm instance: the cache and the calls in flight.
 #[derive(Default)]
@@ -254,12 +224,15 @@ async fn retry_loop<P: Platform, B: Serialize>(
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
-    use crate::params::{validate, Input, RawParams};
+    use crate::http::Malformed;
+    use crate::token::params::{validate, Input, RawParams};
     use futures::channel::oneshot;
     use futures::executor::LocalPool;
     use futures::task::LocalSpawnExt;
+    use serde::de::DeserializeOwned;
     use std::cell::{Cell, RefCell};
     use std::collections::VecDeque;
+    use std::future::Future;
     use std::rc::Rc;
 
     /// Scripted answers, a clock that only moves when told or slept on, and optionally a gate that
@@ -298,7 +271,7 @@ mod tests {
         }
 
         fn decode<T: DeserializeOwned>(&self, body: &String) -> Result<T, Malformed> {
-            response::decode_json(body)
+            crate::http::decode_json(body)
         }
 
         async fn sleep(&self, ms: u32) {

@@ -1,6 +1,6 @@
 //! Single flight: concurrent requests for the same key share one underlying call and its outcome.
 
-use crate::cache::Map;
+use crate::token::cache::Map;
 use std::cell::RefCell;
 use std::future::Future;
 use std::hash::Hash;

@@ -2,11 +2,11 @@
 //! runs the token flow on the shared platform (`js_platform`). Every decision is made by the
 //! plain-Rust modules. The params arrive as the JS entry's snapshot (plain values only).
 
-use crate::cache::Map;
 use crate::error::TokenError;
-use crate::flow::{self, Outcome, TokenState};
 use crate::js_platform::{read_fetch, JsPlatform};
-use crate::params::{self, Params, RawParams};
+use crate::token::cache::Map;
+use crate::token::flow::{self, Outcome, TokenState};
+use crate::token::params::{self, Params, RawParams};
 use js_sys::{Array, Object};
 use serde::Serialize;
 use std::cell::RefCell;

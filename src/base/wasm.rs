@@ -9,8 +9,8 @@ use crate::base::flow::{Base, TokenSource};
 use crate::base::lock::TableLocks;
 use crate::base::ops::{self, ErrorOut};
 use crate::base::params::{self, FieldSource};
+use crate::http::Malformed;
 use crate::js_platform::{adopt, get, read_fetch, short_text, JsPlatform};
-use crate::response::Malformed;
 use js_sys::{Function, Object, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -60,9 +60,9 @@ async fn call(
     let provider = match tokens.dyn_into::<Function>() {
         Ok(provider) => {
             let domain = match domain.as_string() {
-                Some(domain) => crate::params::base_url(&domain)
+                Some(domain) => crate::domain::base_url(&domain)
                     .map_err(|problem| BaseError::invalid("credential.domain", problem))?,
-                None => crate::params::LARK_BASE_URL.to_owned(),
+                None => crate::domain::LARK_BASE_URL.to_owned(),
             };
             Some((provider, domain))
         }

@@ -3,8 +3,9 @@
 //! serde_json in native tests); this module judges what it says.
 
 use crate::error::{server_text, TokenError};
-use crate::params::TokenType;
+use crate::http::Malformed;
 use crate::redact::SecretForms;
+use crate::token::params::TokenType;
 use serde::Deserialize;
 
 /// Token answers are a few hundred bytes; anything near this cap is not Lark.
@@ -32,14 +33,6 @@ pub struct LarkAnswer {
     pub tenant_access_token: Option<String>,
     pub app_access_token: Option<String>,
     pub expire: Option<f64>,
-}
-
-/// Why a body could not be read as a `LarkAnswer`; serde's own messages are never shown, since
-/// they quote the input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Malformed {
-    NotJson,
-    WrongShape,
 }
 
 const NOT_JSON: &str = "the body is not JSON";
@@ -72,46 +65,6 @@ fn envelope(
     } else {
         TokenError::http(status)
     })
-}
-
-/// What the wasm platform does with a body (`JSON.parse`, then serde-wasm-bindgen's
-/// `from_value`), done with serde_json for the native tests: not JSON is `NotJson`, JSON of the
-/// wrong shape `WrongShape`, and a key given twice keeps its last value, as `JSON.parse` does.
-#[cfg(test)]
-pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, Malformed> {
-    let value: serde_json::Value = serde_json::from_str(body).map_err(|_| Malformed::NotJson)?;
-    serde_json::from_value(value).map_err(|_| Malformed::WrongShape)
-}
-
-/// Checks what can be judged before the body is read. `status` 0 is what a fetch with
-/// `redirect: 'manual'` reports for a redirect in browsers. A declared length over the cap is
-/// refused at once; a smaller one proves nothing (it counts compressed bytes), so reading counts
-/// the decoded bytes as they come.
-pub fn check_head(
-    status: u16,
-    redirected: bool,
-    content_length: Option<&str>,
-    max_body_bytes: usize,
-) -> Result<(), TokenError> {
-    if status == 0 || (300..=399).contains(&status) || redirected {
-        return Err(TokenError::redirect(status));
-    }
-    let declared_too_big = content_length
-        .and_then(|len| len.trim().parse::<u64>().ok())
-        .is_some_and(|len| len > max_body_bytes as u64);
-    if declared_too_big {
-        return Err(body_too_big(status, max_body_bytes));
-    }
-    Ok(())
-}
-
-pub fn body_too_big(status: u16, max_body_bytes: usize) -> TokenError {
-    let problem = if max_body_bytes == MAX_BODY_BYTES {
-        "the body is larger than 1 MiB".to_owned()
-    } else {
-        format!("the body is larger than {max_body_bytes} bytes")
-    };
-    TokenError::bad_response(&problem, Some(status))
 }
 
 /// The token in Lark's answer. `secret` is looked for in every text taken from it, since some
@@ -184,7 +137,7 @@ mod tests {
     const SECRET: &str = "Canary/Secret\"42&x-0123456789";
 
     fn decode(body: &str) -> Result<LarkAnswer, Malformed> {
-        decode_json(body)
+        crate::http::decode_json(body)
     }
 
     fn forms() -> SecretForms {
@@ -386,24 +339,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.expires_in, 1000);
-    }
-
-    #[test]
-    fn head_checks() {
-        for status in [0, 301, 302, 303, 307, 308] {
-            let e = check_head(status, false, None, MAX_BODY_BYTES).unwrap_err();
-            assert_eq!(e.code, ErrorCode::HttpError, "{status}");
-        }
-        assert!(check_head(200, true, None, MAX_BODY_BYTES).is_err());
-        assert_eq!(
-            check_head(200, false, Some("1048577"), MAX_BODY_BYTES)
-                .unwrap_err()
-                .code,
-            ErrorCode::BadResponse
-        );
-        for ok in [None, Some("1048576"), Some("120"), Some("junk")] {
-            assert!(check_head(200, false, ok, MAX_BODY_BYTES).is_ok(), "{ok:?}");
-        }
     }
 
     #[test]
