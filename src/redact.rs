@@ -113,20 +113,66 @@ impl SecretForms {
     }
 }
 
-/// Drops white space and zero-width characters and folds ASCII letters to lower case.
+/// Text as the search compares it: compatibility forms (full-width letters, ligatures,
+/// mathematical letters, circled digits) decomposed to plain ones, every character that shows
+/// nothing or only marks another dropped (controls, format and zero-width characters, combining
+/// marks, variation selectors, tags, spaces and Hangul fillers), and letters in lower case. So a
+/// secret split by any of them, or spelled in full width, is still found.
 fn fold(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace() && !is_invisible(*c))
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    if text.is_ascii() {
+        return text
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+    }
+    unicode::fold(text)
 }
 
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
-    )
+/// The Unicode part of `fold`: the host's own normalisation and character classes in wasm
+/// (`String.prototype.normalize`, a `/\p{...}/u` pattern), the same from crates natively.
+#[cfg(target_arch = "wasm32")]
+mod unicode {
+    use js_sys::{JsString, RegExp};
+
+    thread_local! {
+        static HIDDEN: RegExp = RegExp::new(super::HIDDEN_PATTERN, "gu");
+    }
+
+    pub fn fold(text: &str) -> String {
+        let decomposed = JsString::from(text).normalize("NFKD");
+        HIDDEN
+            .with(|hidden| decomposed.replace_by_pattern(hidden, ""))
+            .to_lower_case()
+            .into()
+    }
 }
+
+#[cfg(not(target_arch = "wasm32"))]
+mod unicode {
+    use unicode_normalization::UnicodeNormalization;
+
+    thread_local! {
+        // regex writes `\u{...}` as `\x{...}`.
+        pub static HIDDEN: Option<regex::Regex> =
+            regex::Regex::new(&super::HIDDEN_PATTERN.replace("\\u", "\\x")).ok();
+    }
+
+    pub fn fold(text: &str) -> String {
+        let decomposed: String = text.nfkd().collect();
+        let shown = HIDDEN.with(|hidden| match hidden {
+            Some(hidden) => hidden.replace_all(&decomposed, "").into_owned(),
+            None => decomposed,
+        });
+        shown.to_lowercase()
+    }
+}
+
+/// What shows nothing or only marks another character: marks (combining, variation selectors),
+/// controls, format, private-use and unassigned characters, separators and white space, and the
+/// Hangul fillers, which are letters that draw nothing.
+const HIDDEN_PATTERN: &str =
+    r"[\p{M}\p{C}\p{Z}\p{White_Space}\u{115F}\u{1160}\u{3164}\u{FFA0}\u{2800}]";
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -423,6 +469,50 @@ mod tests {
             let text = format!("bad request: body was {{app_secret={spelling}}} end");
             assert!(forms().found_in(&text), "not found: {text}");
         }
+    }
+
+    #[test]
+    fn split_by_what_shows_nothing_or_in_full_width_it_is_still_found() {
+        let forms = SecretForms::new("t-0123456789abcdef");
+        let split = |by: char| {
+            "t-0123456789abcdef"
+                .chars()
+                .flat_map(|c| [c, by])
+                .collect::<String>()
+        };
+        for hidden in [
+            '\u{0}',
+            '\u{1}',
+            '\u{1F}',
+            '\u{7F}',
+            '\u{AD}',
+            '\u{202A}',
+            '\u{2066}',
+            '\u{FE0F}',
+            '\u{E0020}',
+            '\u{3164}',
+            '\u{301}',
+            '\u{200B}',
+            '\u{FEFF}',
+            '\u{2028}',
+        ] {
+            assert!(
+                forms.found_in(&split(hidden)),
+                "split by U+{:04X}",
+                hidden as u32
+            );
+        }
+        let wide: String = "t-0123456789abcdef"
+            .chars()
+            .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+            .collect();
+        assert!(forms.found_in(&wide));
+        assert!(forms.found_in(&format!("bad: {}", wide.to_uppercase())));
+        assert!(!forms.found_in("Nguyễn Văn A, t-0123456789abcdeX"));
+        assert!(
+            unicode::HIDDEN.with(Option::is_some),
+            "the pattern compiles"
+        );
     }
 
     #[test]

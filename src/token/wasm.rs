@@ -4,7 +4,8 @@
 
 use crate::error::TokenError;
 use crate::js_platform::{read_fetch, JsPlatform};
-use crate::token::cache::Map;
+use crate::redact::SecretForms;
+use crate::token::cache::{CacheKey, CachedToken, Map};
 use crate::token::flow::{self, Outcome, TokenState};
 use crate::token::params::{self, Params, RawParams};
 use js_sys::{Array, Object};
@@ -119,11 +120,16 @@ export interface LarkbaseTokenError extends Error {
   attempts: number;
 }
 
+/** A cache entry as the JS entry keeps a copy of it: `[key, access_token, url, msg, expires_at_ms]`. */
+export type CacheEntry = [string, string, string, string, number];
 /** A token as the module hands it to the JS entry: `[access_token, expires_in, token_type, url, msg]`. */
 export type TokenTuple = [string, number, TokenType, string, string];
 /** A resend acknowledgement as the module hands it over: `[code, msg, url]`. */
 export type ResendTuple = [number, string, string];
 "#;
+
+/// A cache entry as it crosses to the JS entry and back.
+type CacheEntry = (String, String, String, String, f64);
 
 /// A cache hit as JS last saw it: the tuple handed out, and what it was made of.
 struct SeenHit {
@@ -200,6 +206,58 @@ pub async fn resend_app_ticket(params: JsValue, fetch: JsValue) -> Result<JsValu
     resend_result(params, fetch)
         .await
         .map_err(|e| to_js_error(&e))
+}
+
+/// What the cache took in since `since` (a clock this function returned before, or 0), for the JS
+/// entry's copy of it: `[clock, [[key, access_token, url, msg, expires_at_ms], ...]]`.
+#[wasm_bindgen(js_name = cacheChanges, unchecked_return_type = "[number, CacheEntry[]]")]
+pub fn cache_changes(since: f64) -> JsValue {
+    STATE.with(|state| {
+        let cache = state.cache.borrow();
+        let (clock, changes) = cache.changes_since(since as u64);
+        let entries: Vec<CacheEntry> = changes
+            .into_iter()
+            .map(|(key, token)| {
+                (
+                    key.to_text(),
+                    token.access_token.clone(),
+                    token.display_url.clone(),
+                    token.msg.clone(),
+                    token.expires_at_ms as f64,
+                )
+            })
+            .collect();
+        to_js(&(clock as f64, entries)).unwrap_or(JsValue::UNDEFINED)
+    })
+}
+
+/// Puts back entries that `cacheChanges` gave out, into a fresh instance's cache.
+#[wasm_bindgen(js_name = restoreCache)]
+pub fn restore_cache(#[wasm_bindgen(unchecked_param_type = "CacheEntry[]")] entries: JsValue) {
+    let Ok(entries) = serde_wasm_bindgen::from_value::<Vec<CacheEntry>>(entries) else {
+        return;
+    };
+    STATE.with(|state| {
+        let mut cache = state.cache.borrow_mut();
+        for (key, access_token, display_url, msg, expires_at_ms) in entries {
+            if let Some(key) = CacheKey::from_text(&key) {
+                let token = CachedToken {
+                    access_token,
+                    display_url,
+                    msg,
+                    expires_at_ms: expires_at_ms.max(0.0) as u64,
+                };
+                cache.insert(key, token);
+            }
+        }
+    });
+}
+
+/// Whether `text` holds the App Secret of `params` (getToken's params) in any spelling: for texts
+/// that another module put in an error, which must never have the secret.
+#[wasm_bindgen(js_name = holdsSecret)]
+pub fn holds_secret(params: JsValue, text: &str) -> bool {
+    read_params(params).is_ok_and(|p| SecretForms::of(p.app_secret.expose()).found_in(text))
 }
 
 /// Empties the token cache of this instance.
