@@ -276,11 +276,11 @@ export interface BaseParams {
   credential?: TokenParams;
   /** With accessToken: 'lark' (default), 'feishu' or a base URL, as in getToken. */
   domain?: 'lark' | 'feishu' | (string & {});
-  /** Whole milliseconds per attempt, 1 to 300000. Default 30000. */
+  /** Whole milliseconds per request, its answer included, 1 to 300000. Default 30000. */
   timeoutMs?: number;
-  /** Whole milliseconds for all attempts of one request and the waits between them, 1 to 600000. Default 60000. */
+  /** Whole milliseconds for the whole call (every page, batch, retry, turn and wait for Lark's rate limit), 1 to 3600000. Default 300000. */
   deadlineMs?: number;
-  /** Tries per request for rate limits, write conflicts, network errors and 5xx, 1 to 10. Default 5. */
+  /** Tries per request for write conflicts, network errors, timeouts and 5xx, 1 to 10. Default 5. Rate limits are waited out up to the deadline. */
   maxAttempts?: number;
   /** Text cells as plain strings (default true) instead of Lark's rich-text segments. */
   simplify?: boolean;
@@ -332,6 +332,11 @@ export interface RowParams extends BaseParams {
 export interface WriteParams extends RowParams {
   /** Row fields that are no column of the table: an error for the row (default), or left out. */
   unknownColumns?: 'error' | 'ignore';
+  /**
+   * Creates: the client token an earlier error gave (a UUID). The create batches' tokens are made
+   * from it, so that the same rows sent again are not created twice. A random one when left out.
+   */
+  clientToken?: string;
 }
 
 export interface UpsertParams extends WriteParams {
@@ -355,7 +360,7 @@ export interface BaseItem {
 export type LarkbaseErrorCode =
   | 'INVALID_PARAMS' | 'INVALID_VALUE' | 'DUPLICATE_KEY' | 'NOT_FOUND' | 'TOKEN_INVALID'
   | 'AUTH_FAILED' | 'RATE_LIMITED' | 'WRITE_CONFLICT' | 'LARK_ERROR' | 'HTTP_ERROR'
-  | 'NETWORK_ERROR' | 'TIMEOUT' | 'BAD_RESPONSE' | 'NOT_SENT';
+  | 'NETWORK_ERROR' | 'TIMEOUT' | 'BAD_RESPONSE' | 'NOT_SENT' | 'INTERNAL_ERROR';
 
 export interface LarkbaseErrorFields {
   message: string;
@@ -370,6 +375,8 @@ export interface LarkbaseErrorFields {
   larkMsg?: string;
   httpStatus?: number;
   attempts: number;
+  /** For a create batch that may have been applied: give it as `clientToken` to run the same rows again safely. */
+  clientToken?: string;
 }
 
 /** What a Lark Base call rejects with. No property holds the token or the App Secret. */
