@@ -422,7 +422,9 @@ function larkbaseCall(operation, params) {
   // A read is run again on a fresh instance if this one breaks; a write is not, since some of its
   // batches may have been applied: each row gets what the journal knows of it instead.
   const recover = writes ? () => ({ items: rowsAfterBreak(rows, sent) }) : undefined;
-  const call = run(baseModule, (core) => core.larkbase(operation, copy, host), recover);
+  // Params and results cross as JSON text, which the module reads and writes far faster than it
+  // walks JS objects.
+  const call = run(baseModule, (core) => core.larkbase(operation, copy, host).then((json) => JSON.parse(json)), recover);
   if (credential === undefined) return call;
   const withheld = secretWithholder(credential);
   return call.then(
@@ -434,7 +436,7 @@ function larkbaseCall(operation, params) {
 }
 
 /**
- * The params of a Lark Base call as the module reads them: a JSON copy with what is too large left
+ * The params of a Lark Base call as the module reads them: JSON text with what is too large left
  * out (see `larkbaseCall`), the credential as plain values, and the caller's fetch and rows.
  *
  * @param {unknown} params
@@ -472,7 +474,7 @@ function copyBaseParams(params) {
     throw baseError(`params come to more than ${MAX_PARAMS_CHARS >> 20} MiB as JSON: send the rows in several calls`, 'params');
   }
   return {
-    copy: JSON.parse(`${parts.join('')}}`),
+    copy: `${parts.join('')}}`,
     credential: /** @type {Record<string, unknown> | undefined} */ (plain),
     fetch,
     rows: Array.isArray(rows) ? rows : [],

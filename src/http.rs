@@ -145,7 +145,10 @@ pub fn body_too_big(status: u16, max_body_bytes: usize) -> TokenError {
     } else {
         format!("the body is larger than {max_body_bytes} bytes")
     };
-    TokenError::bad_response(&problem, Some(status))
+    TokenError {
+        oversized: true,
+        ..TokenError::bad_response(&problem, Some(status))
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,10 @@
 //! is parsed (`check_shape`: its nesting and how many values it holds), and a field whose kind is
 //! not certain is read as a `Scalar`, which takes any kind and never fails.
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use crate::http::Malformed;
+use serde::de::{
+    self, Deserialize, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use std::fmt;
 
 /// Lark's answers nest about eight levels (envelope, data, items, a record, its fields, a cell, a
@@ -59,6 +62,20 @@ pub fn check_shape(text: &str, max_values: usize) -> Result<(), Shape> {
         }
     }
     Ok(())
+}
+
+/// A JSON text read into `T` in Rust, after its shape is measured: how Lark Base's answers and the
+/// calls' params and results are read. (serde_json skips what it ignores without recursion, and
+/// `T`'s fields take any kind: no answer can make it recurse deeply or format what it read.)
+pub fn read_json<T: DeserializeOwned>(text: &str, max_values: usize) -> Result<T, Malformed> {
+    check_shape(text, max_values)?;
+    serde_json::from_str(text).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            Malformed::NotJson
+        } else {
+            Malformed::WrongShape
+        }
+    })
 }
 
 /// A field read whatever JSON kind it holds. Lists and objects are skipped without being looked

@@ -81,6 +81,8 @@ pub struct BaseError {
     pub rate_reset_ms: Option<f64>,
     /// A rate-limited answer's `x-ogw-ratelimit-limit`: requests allowed in Lark's window.
     pub rate_limit: Option<f64>,
+    /// The answer was refused for its size (bytes or values): a smaller page of it may pass.
+    pub oversized: bool,
 }
 
 const APPLIED: &str = "; the batch may have been applied";
@@ -104,6 +106,7 @@ impl BaseError {
             retry_after_s: None,
             rate_reset_ms: None,
             rate_limit: None,
+            oversized: false,
         }
     }
 
@@ -338,6 +341,7 @@ impl From<TokenError> for BaseError {
             http_status: e.http_status,
             attempts: e.attempts,
             retry_after_s: e.retry_after_s,
+            oversized: e.oversized,
             ..Self::new(code, String::new(), "")
         }
     }

@@ -19,7 +19,7 @@ use super::pace::{self, Pacer};
 use super::plan::{self, Needs, RawRow, Row, Step, Unknown};
 use super::value::Value;
 use crate::error::server_text;
-use crate::http::{HttpAnswer, Platform, Request};
+use crate::http::{HttpAnswer, Malformed, Platform, Request};
 use crate::redact::SecretForms;
 use crate::retry::{parse_retry_after, BASE_DELAY_MS, MAX_DELAY_MS};
 use crate::token::cache::strong_hash;
@@ -678,20 +678,36 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         let mut query = PageQuery::default();
         let mut total = None;
         let mut most = pages.most;
+        let mut size = pages.size;
         let mut seen = HashSet::new();
-        for number in 1.. {
-            let wanted = pages.limit.map_or(pages.size, |l| {
-                l.saturating_sub(items.len()).min(pages.size)
-            });
+        let mut number = 0;
+        loop {
+            let wanted = pages
+                .limit
+                .map_or(size, |l| l.saturating_sub(items.len()).min(size));
             if wanted == 0 {
                 break;
             }
             query.page_size = Some(wanted);
-            let page: Page<I> = self
+            let answer = self
                 .call(method, url_for(&query), body.clone(), Lane::Read, |data| {
                     answer::page(data, item)
                 })
-                .await?;
+                .await;
+            let page: Page<I> = match answer {
+                // A page too large to read at once (wide rows, long cells) is asked for again,
+                // smaller, so that no answer blocks the event loop for long.
+                Err(e) if e.oversized && wanted > 1 => {
+                    size = wanted / 2;
+                    most = match total {
+                        Some(all) => pages_for(all, items.len(), size).saturating_add(number),
+                        None => pages.most.saturating_mul(pages.size / size.max(1)),
+                    };
+                    continue;
+                }
+                other => other?,
+            };
+            number += 1;
             if page.items.len() > wanted {
                 return Err(BaseError::bad_response(
                     "a page held more items than were asked for",
@@ -701,9 +717,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             if number == 1 {
                 total = page.total;
                 if let Some(all) = page.total {
-                    let needed =
-                        usize::try_from(all.div_ceil(pages.size as u64)).unwrap_or(usize::MAX);
-                    most = most.min(needed.saturating_add(SLACK_PAGES).max(1));
+                    most = most.min(pages_for(all, 0, size));
                 }
             }
             let empty = page.items.is_empty();
@@ -912,9 +926,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             return Err(BaseError::too_much(MAX_CALL_BYTES));
         }
         let success = (200..=299).contains(&status);
-        let decoded = self
-            .platform
-            .decode::<Answer>(&answer.body, answer::MAX_VALUES);
+        let decoded = crate::lenient::read_json::<Answer>(&answer.body, answer::MAX_VALUES);
         let code = decoded.as_ref().ok().and_then(|a| a.code.as_whole());
         let rated = |mut e: BaseError| {
             e.retry_after_s = answer.retry_after.as_deref().and_then(parse_retry_after);
@@ -927,10 +939,13 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             e
         };
         match (code, decoded) {
-            (None, Err(malformed)) if success => Err(BaseError::bad_response(
-                malformed.problem("the body is not Lark's JSON envelope"),
-                Some(status),
-            )),
+            (None, Err(malformed)) if success => Err(BaseError {
+                oversized: malformed == Malformed::TooManyValues,
+                ..BaseError::bad_response(
+                    malformed.problem("the body is not Lark's JSON envelope"),
+                    Some(status),
+                )
+            }),
             (None, _) if success => Err(BaseError::bad_response(
                 "the body is not Lark's JSON envelope",
                 Some(status),
@@ -949,6 +964,14 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             )),
         }
     }
+}
+
+/// The pages `total` items allow when `done` are read, `size` a page: what is left, plus a little
+/// for items added while paging.
+fn pages_for(total: u64, done: usize, size: usize) -> usize {
+    let left = total.saturating_sub(done as u64);
+    let pages = usize::try_from(left.div_ceil(size.max(1) as u64)).unwrap_or(usize::MAX);
+    pages.saturating_add(SLACK_PAGES).max(1)
 }
 
 /// How a list or search is paged.

@@ -1300,3 +1300,39 @@ fn told_to_stop_a_bad_row_stops_every_write_before_it_starts() {
     );
     assert!(!fake.actions().iter().any(|a| a.starts_with("batch")));
 }
+
+#[test]
+fn a_page_too_large_to_read_at_once_is_asked_for_again_smaller() {
+    let fake = Fake::default();
+    let zeros = vec![0; answer::MAX_VALUES];
+    fake.script(
+        200,
+        json!({"code": 0, "data": {"items": [{"record_id": "recWide", "fields": {"x": zeros}}]}}),
+    );
+    fake.script(
+        200,
+        json!({"code": 0, "data": {"items": [{"record_id": "recA", "fields": {}}], "has_more": false}}),
+    );
+    let found = with(&fake, &settings(), |b| {
+        block_on(b.search("t", SearchBody::default(), None))
+    })
+    .unwrap();
+    assert_eq!(found.records[0].record_id, "recA");
+    let urls: Vec<String> = fake.sent.borrow().iter().map(|s| s.url.clone()).collect();
+    assert!(urls[0].ends_with("page_size=500"), "{urls:?}");
+    assert!(urls[1].ends_with("page_size=250"), "{urls:?}");
+    // Too large however small the page: refused, in a bounded number of requests.
+    let fake = Fake::default();
+    for _ in 0..12 {
+        fake.script(
+            200,
+            json!({"code": 0, "data": {"items": [{"record_id": "recWide", "fields": {"x": zeros}}]}}),
+        );
+    }
+    let e = with(&fake, &settings(), |b| {
+        block_on(b.search("t", SearchBody::default(), None))
+    })
+    .unwrap_err();
+    assert!(e.message.contains("more values"), "{}", e.message);
+    assert_eq!(fake.sent.borrow().len(), 9, "500, 250, 125, 62, 31, 15, 7, 3, 1");
+}

@@ -8,6 +8,7 @@ use super::flow::Settings;
 use super::locator;
 use super::plan::{RawRow, Unknown, MAX_ROWS};
 use super::value::Value;
+use std::cell::RefCell;
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 pub const MAX_TIMEOUT_MS: u32 = 300_000;
@@ -38,6 +39,28 @@ pub trait FieldSource {
     /// The field as a `Value` (which takes any shape, nested to a bounded depth); `Null` when it
     /// is missing, `null` or `undefined`, or cannot be read.
     fn field(&self, name: &'static str) -> Value;
+}
+
+/// The params of a call as the JS entry copied them, as JSON text; each field is taken out as it is
+/// read (the rows can be large). A field nested too deeply is read as far as `Value` reads.
+pub struct Fields(RefCell<Vec<(String, Value)>>);
+
+impl Fields {
+    pub fn parse(json: &str) -> Result<Self, BaseError> {
+        match serde_json::from_str::<Value>(json) {
+            Ok(Value::Object(entries)) => Ok(Self(RefCell::new(entries))),
+            _ => Err(BaseError::invalid(
+                "params",
+                "must be an object such as { base, table, accessToken }",
+            )),
+        }
+    }
+}
+
+impl FieldSource for Fields {
+    fn field(&self, name: &'static str) -> Value {
+        take(&mut self.0.borrow_mut(), name)
+    }
 }
 
 /// A params field as the type it must be, read by hand from its `Value`: a field of the wrong
@@ -540,6 +563,29 @@ mod tests {
             assert_eq!(e.field.as_deref(), Some(field), "{params}");
             assert!(!e.message.contains("Secretish"), "{}", e.message);
         }
+    }
+
+    #[test]
+    fn params_come_as_json_text_and_each_field_is_read_once() {
+        let fields =
+            Fields::parse(r#"{"base":"bascnA","accessToken":"t-x","rows":[{"fields":{"a":1}}]}"#)
+                .unwrap();
+        let c = common(&fields, None).unwrap();
+        assert_eq!(c.settings.app_token, "bascnA");
+        assert!(
+            matches!(operation(&fields, "create").unwrap(), Operation::Create { rows, .. } if rows.len() == 1)
+        );
+        for bad in ["[]", "7", "not json", ""] {
+            let e = Fields::parse(bad).err().unwrap();
+            assert_eq!(e.field.as_deref(), Some("params"), "{bad}");
+        }
+        // Nested far deeper than anything is read: skipped, not failed.
+        let deep = format!(
+            r#"{{"base":"bascnA","accessToken":"t","x":{}1{}}}"#,
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        assert!(common(&Fields::parse(&deep).unwrap(), None).is_ok());
     }
 
     #[test]

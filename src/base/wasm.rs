@@ -8,10 +8,9 @@ use crate::base::error::{BaseError, BaseErrorCode};
 use crate::base::flow::{Base, Shared, TokenSource};
 use crate::base::ops::{self, ErrorOut};
 use crate::base::pace::Lane;
-use crate::base::params::{self, FieldSource};
-use crate::base::value::Value;
+use crate::base::params::{self, Fields};
 use crate::js_platform::{adopt, get, read_fetch, short_text, JsPlatform};
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object};
 use serde::Serialize;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -30,24 +29,19 @@ thread_local! {
 /// the credential's domain, and `app`, who the app is (to pace its calls together); `fetch`, the
 /// caller's fetch, if any; and `journal`, told the items of each write batch (and a create batch's
 /// client token) just before it is sent. Rejects with a `LarkbaseError`.
-#[wasm_bindgen(js_name = larkbase, unchecked_return_type = "unknown")]
+#[wasm_bindgen(js_name = larkbase, unchecked_return_type = "string")]
 pub async fn larkbase(
     operation: String,
-    #[wasm_bindgen(unchecked_param_type = "object")] params: JsValue,
+    params: String,
     #[wasm_bindgen(unchecked_param_type = "LarkbaseHost")] host: JsValue,
 ) -> Result<JsValue, JsValue> {
-    call(&operation, params, &host)
+    call(&operation, &params, &host)
         .await
         .map_err(|e| to_js_error(&e))
 }
 
-async fn call(operation: &str, params: JsValue, host: &JsValue) -> Result<JsValue, BaseError> {
-    if !params.is_object() {
-        return Err(BaseError::invalid(
-            "params",
-            "must be an object such as { base, table, accessToken }",
-        ));
-    }
+async fn call(operation: &str, params: &str, host: &JsValue) -> Result<JsValue, BaseError> {
+    let fields = Fields::parse(params)?;
     let fetch = read_fetch(get(host, "fetch"))?;
     let provider = match get(host, "tokens").dyn_into::<Function>() {
         Ok(provider) => {
@@ -61,7 +55,6 @@ async fn call(operation: &str, params: JsValue, host: &JsValue) -> Result<JsValu
         }
         Err(_) => None,
     };
-    let fields = JsFields(params);
     let credential_base_url = provider.as_ref().map(|(_, domain, _)| domain.clone());
     let common = params::common(&fields, credential_base_url)?;
     let operation = params::operation(&fields, operation)?;
@@ -95,7 +88,9 @@ async fn call(operation: &str, params: JsValue, host: &JsValue) -> Result<JsValu
     let shared = SHARED.with(Rc::clone);
     let base = Base::new(&platform, &tokens, &shared, &common.settings).with_journal(&tell);
     let output = ops::run(&base, common.table_id.as_deref(), operation).await?;
-    to_js(&output)
+    serde_json::to_string(&output)
+        .map(|json| JsValue::from_str(&json))
+        .map_err(|_| BaseError::from(crate::error::TokenError::internal()))
 }
 
 /// The pace of each app's lanes, for the instance that replaces this one (see `restorePace`).
@@ -216,19 +211,6 @@ fn token_failure(error: &JsValue) -> BaseError {
         http_status: number("httpStatus").and_then(|n| u16::try_from(n as i64).ok()),
         attempts: number("attempts").map_or(1, |n| n.clamp(0.0, 100.0) as u32),
         ..BaseError::new(code, format!("credential: {message}"), &hint)
-    }
-}
-
-/// The params object, read one field at a time so that an error names its field.
-struct JsFields(JsValue);
-
-impl FieldSource for JsFields {
-    /// Read as a `Value`, which takes any shape without an error that would format it.
-    fn field(&self, name: &'static str) -> Value {
-        Reflect::get(&self.0, &JsValue::from_str(name))
-            .ok()
-            .and_then(|value| serde_wasm_bindgen::from_value(value).ok())
-            .unwrap_or_default()
     }
 }
 
