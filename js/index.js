@@ -58,8 +58,9 @@ const tokenMirror = {
   clock: 0,
   /** @param {TokenCore} core */
   sync(core) {
-    const [clock, changes] = core.cacheChanges(this.clock);
-    for (const entry of changes) {
+    const [clock, ...flat] = core.cacheChanges(this.clock);
+    for (let at = 0; at + 4 < flat.length; at += 5) {
+      const entry = /** @type {import('../pkg/larkbase_get_token').CacheEntry} */ (flat.slice(at, at + 5));
       this.entries.delete(entry[0]);
       this.entries.set(entry[0], entry);
     }
@@ -67,7 +68,7 @@ const tokenMirror = {
       if (this.entries.size <= MIRRORED_TOKENS) break;
       this.entries.delete(key);
     }
-    this.clock = clock;
+    this.clock = /** @type {number} */ (clock);
   },
 };
 

@@ -1334,5 +1334,9 @@ fn a_page_too_large_to_read_at_once_is_asked_for_again_smaller() {
     })
     .unwrap_err();
     assert!(e.message.contains("more values"), "{}", e.message);
-    assert_eq!(fake.sent.borrow().len(), 9, "500, 250, 125, 62, 31, 15, 7, 3, 1");
+    assert_eq!(
+        fake.sent.borrow().len(),
+        9,
+        "500, 250, 125, 62, 31, 15, 7, 3, 1"
+    );
 }

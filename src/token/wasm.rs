@@ -8,7 +8,7 @@ use crate::redact::SecretForms;
 use crate::token::cache::{CacheKey, CachedToken, Map};
 use crate::token::flow::{self, Outcome, TokenState};
 use crate::token::params::{self, Params, RawParams};
-use js_sys::{Array, Object};
+use js_sys::{Array, Object, Reflect};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -128,9 +128,6 @@ export type TokenTuple = [string, number, TokenType, string, string];
 export type ResendTuple = [number, string, string];
 "#;
 
-/// A cache entry as it crosses to the JS entry and back.
-type CacheEntry = (String, String, String, String, f64);
-
 /// A cache hit as JS last saw it: the tuple handed out, and what it was made of.
 struct SeenHit {
     display_url: String,
@@ -209,43 +206,48 @@ pub async fn resend_app_ticket(params: JsValue, fetch: JsValue) -> Result<JsValu
 }
 
 /// What the cache took in since `since` (a clock this function returned before, or 0), for the JS
-/// entry's copy of it: `[clock, [[key, access_token, url, msg, expires_at_ms], ...]]`.
-#[wasm_bindgen(js_name = cacheChanges, unchecked_return_type = "[number, CacheEntry[]]")]
-pub fn cache_changes(since: f64) -> JsValue {
+/// entry's copy of it: `[clock, key, access_token, url, msg, expires_at_ms, key, ...]`, built by
+/// hand (serde's tuples cost the module kilobytes).
+#[wasm_bindgen(js_name = cacheChanges, unchecked_return_type = "Array<number | string>")]
+pub fn cache_changes(since: f64) -> Array {
     STATE.with(|state| {
         let cache = state.cache.borrow();
         let (clock, changes) = cache.changes_since(since as u64);
-        let entries: Vec<CacheEntry> = changes
-            .into_iter()
-            .map(|(key, token)| {
-                (
-                    key.to_text(),
-                    token.access_token.clone(),
-                    token.display_url.clone(),
-                    token.msg.clone(),
-                    token.expires_at_ms as f64,
-                )
-            })
-            .collect();
-        to_js(&(clock as f64, entries)).unwrap_or(JsValue::UNDEFINED)
+        let out = Array::of1(&JsValue::from(clock as f64));
+        for (key, token) in changes {
+            out.push(&JsValue::from(key.to_text()));
+            out.push(&JsValue::from_str(&token.access_token));
+            out.push(&JsValue::from_str(&token.display_url));
+            out.push(&JsValue::from_str(&token.msg));
+            out.push(&JsValue::from(token.expires_at_ms as f64));
+        }
+        out
     })
 }
 
-/// Puts back entries that `cacheChanges` gave out, into a fresh instance's cache.
+/// Puts back entries that `cacheChanges` gave out (`[key, access_token, url, msg, expires_at_ms]`
+/// each), into a fresh instance's cache.
 #[wasm_bindgen(js_name = restoreCache)]
-pub fn restore_cache(#[wasm_bindgen(unchecked_param_type = "CacheEntry[]")] entries: JsValue) {
-    let Ok(entries) = serde_wasm_bindgen::from_value::<Vec<CacheEntry>>(entries) else {
-        return;
-    };
+pub fn restore_cache(#[wasm_bindgen(unchecked_param_type = "CacheEntry[]")] entries: Array) {
     STATE.with(|state| {
         let mut cache = state.cache.borrow_mut();
-        for (key, access_token, display_url, msg, expires_at_ms) in entries {
-            if let Some(key) = CacheKey::from_text(&key) {
+        for entry in entries.iter() {
+            let part = |n: u32| Reflect::get_u32(&entry, n).unwrap_or(JsValue::UNDEFINED);
+            let key = part(0).as_string().and_then(|k| CacheKey::from_text(&k));
+            let fields = (
+                part(1).as_string(),
+                part(2).as_string(),
+                part(3).as_string(),
+            );
+            let expires_at_ms = part(4).as_f64();
+            if let (Some(key), (Some(access_token), Some(display_url), Some(msg)), Some(at)) =
+                (key, fields, expires_at_ms)
+            {
                 let token = CachedToken {
                     access_token,
                     display_url,
                     msg,
-                    expires_at_ms: expires_at_ms.max(0.0) as u64,
+                    expires_at_ms: at.max(0.0) as u64,
                 };
                 cache.insert(key, token);
             }
