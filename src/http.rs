@@ -11,13 +11,32 @@ use std::future::Future;
 
 pub const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
+/// A request's JSON body: a value the platform encodes (the token module's, encoded with
+/// `JSON.stringify`), or JSON text made by the flow (Lark Base's, written by serde_json; the same
+/// text is what its create batches' client tokens are made from).
+pub enum Payload<B> {
+    Value(B),
+    Json(String),
+}
+
+impl<B: Serialize> Payload<B> {
+    /// The body as the server receives it, for tests that look at what was sent.
+    #[cfg(any(test, not(target_arch = "wasm32")))]
+    pub fn sent(&self) -> serde_json::Value {
+        match self {
+            Self::Value(body) => serde_json::to_value(body).unwrap_or_default(),
+            Self::Json(text) => serde_json::from_str(text).unwrap_or_default(),
+        }
+    }
+}
+
 /// One HTTP request, with a body of type `B` that the platform encodes as JSON.
 pub struct Request<B> {
     pub method: &'static str,
     pub url: String,
     /// Sent as `Authorization: Bearer <token>` when present.
     pub bearer: Option<String>,
-    pub body: Option<B>,
+    pub body: Option<Payload<B>>,
     /// The endpoint with a masked App ID, for results and logs.
     pub display_url: String,
     /// Reading stops, and the answer is refused, past this many decoded bytes.

@@ -9,7 +9,7 @@
 
 use crate::error::{FetchFailure, TokenError};
 use crate::http::{self, Malformed};
-use crate::http::{HttpAnswer, Platform};
+use crate::http::{HttpAnswer, Payload, Platform};
 use crate::http::{Request, CONTENT_TYPE};
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect, Uint8Array};
 use serde::de::DeserializeOwned;
@@ -82,16 +82,16 @@ impl Platform for JsPlatform<'_> {
         request: &Request<B>,
         timeout_ms: u32,
     ) -> Result<HttpAnswer, TokenError> {
-        // Only the body depends on its type; the rest is compiled once. Maps become plain objects
-        // (not JS `Map`s, which JSON.stringify would write as `{}`): Lark Base's cells are maps.
+        // Only the body depends on its type; the rest is compiled once.
         let body = match &request.body {
-            Some(body) => js_sys::JSON::stringify(
+            Some(Payload::Value(body)) => js_sys::JSON::stringify(
                 &body
                     .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
                     .map_err(|_| TokenError::internal())?,
             )
             .map(JsValue::from)
             .map_err(|_| TokenError::internal())?,
+            Some(Payload::Json(text)) => JsValue::from_str(text),
             None => JsValue::UNDEFINED,
         };
         self.send_json(

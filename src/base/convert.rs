@@ -428,6 +428,39 @@ fn record_ids(value: &Value) -> Option<Value> {
     Some(Value::List(ids.into_iter().map(Value::Text).collect()))
 }
 
+/// A written cell as a text to compare with what Lark's answer to the write says of it, for every
+/// type whose form Lark echoes (lists compared as sets); `None` for the types it does not.
+pub fn echo(cell: &Value, kind: FieldType) -> Option<String> {
+    let names = |list: Option<Value>, key: &str| {
+        let Some(Value::List(items)) = list else {
+            return None;
+        };
+        let mut names: Vec<String> = items
+            .iter()
+            .map(|item| match item {
+                Value::Text(t) => Some(t.clone()),
+                _ => item.get(key)?.as_str().map(str::to_owned),
+            })
+            .collect::<Option<_>>()?;
+        names.sort();
+        Some(names.join("\u{1}"))
+    };
+    match kind {
+        FieldType::Checkbox => checkbox(cell).map(|b| b.to_string()),
+        FieldType::MultiSelect => names(options(cell), "name"),
+        FieldType::Person => names(persons(cell), "id"),
+        FieldType::Attachment => names(attachments(cell), "file_token"),
+        FieldType::Link => names(record_ids(cell), "id"),
+        FieldType::Text
+        | FieldType::Number
+        | FieldType::SingleSelect
+        | FieldType::Date
+        | FieldType::Phone
+        | FieldType::Url => key_text(cell, kind),
+        _ => None,
+    }
+}
+
 /// A cell as a plain value for output: rich-text segments become one string.
 pub fn simplify(cell: Value) -> Value {
     match rich_text(&cell) {

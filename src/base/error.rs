@@ -86,6 +86,8 @@ pub struct BaseError {
 }
 
 const APPLIED: &str = "; the batch may have been applied";
+/// The most of any text an error keeps: well within what the secret search reads.
+const MAX_TEXT_CHARS: usize = 2000;
 
 /// What replaces a text of an error that held a secret.
 pub const WITHHELD: &str = "(withheld: it held the access token or the App Secret)";
@@ -215,8 +217,10 @@ impl BaseError {
                 | BaseErrorCode::BadResponse
                 | BaseErrorCode::Internal
         );
-        if unknown {
+        if unknown && !self.message.ends_with(APPLIED) {
             self.message.push_str(APPLIED);
+        }
+        if unknown {
             self.hint = hint.to_owned();
         }
         self
@@ -258,17 +262,18 @@ impl BaseError {
         }
     }
 
-    /// This error with every text that `holds_secret` says holds one replaced whole.
+    /// This error with its texts cut to `MAX_TEXT_CHARS` (so that the search sees all of each) and
+    /// every text that `holds_secret` says holds one replaced whole.
     pub fn withhold(mut self, holds_secret: impl Fn(&str) -> bool) -> Self {
-        for text in [&mut self.message, &mut self.hint] {
-            if holds_secret(text) {
-                *text = WITHHELD.to_owned();
+        let texts = [&mut self.message, &mut self.hint].into_iter().chain(
+            [&mut self.lark_msg, &mut self.column, &mut self.field]
+                .into_iter()
+                .flatten(),
+        );
+        for text in texts {
+            if text.chars().nth(MAX_TEXT_CHARS).is_some() {
+                *text = text.chars().take(MAX_TEXT_CHARS).chain(['…']).collect();
             }
-        }
-        for text in [&mut self.lark_msg, &mut self.column, &mut self.field]
-            .into_iter()
-            .flatten()
-        {
             if holds_secret(text) {
                 *text = WITHHELD.to_owned();
             }

@@ -11,7 +11,7 @@ use super::api::{
     self, BatchCreateBody, BatchDeleteBody, BatchGetBody, BatchUpdateBody, NewRecord, PageQuery,
     Record, RequestBody, SearchBody,
 };
-use super::convert::{key_text, simplify};
+use super::convert::{echo, simplify};
 use super::error::{BaseError, BaseErrorCode};
 use super::fields::{Field, FieldType};
 use super::lock::TableLocks;
@@ -19,11 +19,12 @@ use super::pace::{self, Pacer};
 use super::plan::{self, Needs, RawRow, Row, Step, Unknown};
 use super::value::Value;
 use crate::error::server_text;
-use crate::http::{HttpAnswer, Malformed, Platform, Request};
+use crate::http::{HttpAnswer, Malformed, Payload, Platform, Request};
 use crate::redact::SecretForms;
 use crate::retry::{parse_retry_after, BASE_DELAY_MS, MAX_DELAY_MS};
 use crate::token::cache::strong_hash;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -100,11 +101,27 @@ pub struct Shared {
     pub pacer: Pacer,
 }
 
-/// A record as the caller gets it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// A record as the caller gets it. Its cells are kept as the JSON text they will be written as: a
+/// large search holds its records as compact text, not as a tree of small allocations each.
+#[derive(Clone, Debug, Serialize)]
 pub struct OutRecord {
     pub record_id: String,
-    pub fields: Value,
+    pub fields: Box<RawValue>,
+}
+
+impl OutRecord {
+    /// A record with `fields` (an object) as its cells.
+    pub fn new(record_id: String, fields: &Value) -> Self {
+        // Our own `Value` always serializes; `null` stands in were it ever not to.
+        let fields = serde_json::value::to_raw_value(fields).unwrap_or_default();
+        Self { record_id, fields }
+    }
+}
+
+impl PartialEq for OutRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.record_id == other.record_id && self.fields.get() == other.fields.get()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -145,11 +162,14 @@ pub struct Base<'a, P: Platform, T: TokenSource> {
     deadline: f64,
     /// Bytes of answers this call has read, against `MAX_CALL_BYTES`.
     answered: Cell<usize>,
-    /// The tokens this call sent, which no error may show, and what was found of them in which
-    /// texts (a failed batch gives each of its items the same error).
-    sent_tokens: RefCell<Vec<String>>,
+    /// The tokens this call sent, which no error may show, with their spellings, and what was
+    /// found of them in which texts (a failed batch gives each of its items the same error).
+    sent_tokens: RefCell<Vec<(String, SecretForms)>>,
     searched: RefCell<HashMap<String, bool>>,
     client_token: String,
+    /// The records this call created or updated: a create answer that names one again proves
+    /// nothing.
+    written: RefCell<HashSet<String>>,
     /// Told of each write batch just before it is sent (see `with_journal`).
     journal: Option<&'a Journal>,
 }
@@ -190,6 +210,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             sent_tokens: RefCell::new(Vec::new()),
             searched: RefCell::new(HashMap::new()),
             client_token,
+            written: RefCell::new(HashSet::new()),
             journal: None,
         }
     }
@@ -250,7 +271,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         let url = |page: &PageQuery| {
             api::records_url(&s.base_url, &s.app_token, table_id, "search", &page.query())
         };
-        let body = RequestBody::Search(body);
+        let body = json(&RequestBody::Search(body));
         let pages = Pages {
             size: plan::MAX_PAGE_SIZE,
             most: MAX_SEARCH_PAGES,
@@ -286,7 +307,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 .call(
                     "POST",
                     url,
-                    Some(RequestBody::Get(body)),
+                    Some(json(&RequestBody::Get(body))),
                     Lane::Read,
                     answer::found,
                 )
@@ -413,7 +434,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 .call(
                     "POST",
                     url,
-                    Some(RequestBody::Delete(body)),
+                    Some(json(&RequestBody::Delete(body))),
                     Lane::Write,
                     answer::deleted,
                 )
@@ -447,10 +468,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         for (position, row) in rows.iter().enumerate() {
             let Ok(row) = row else { continue };
             let id = row.record_id.clone().unwrap_or_default();
-            let done = OutRecord {
-                record_id: id.clone(),
-                fields: Value::Object(Vec::new()),
-            };
+            let done = OutRecord::new(id.clone(), &Value::Object(Vec::new()));
             let result = outcome.get(&id).cloned().unwrap_or(Err(not_found()));
             results.set(position, result.map(|()| (Action::Deleted, done)));
         }
@@ -514,42 +532,37 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
     ) {
         let kinds: HashMap<&str, FieldType> =
             columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
-        for (number, batch) in creates.chunks(plan::MAX_WRITE_BATCH).enumerate() {
+        for batch in creates.chunks(plan::MAX_WRITE_BATCH) {
             if results.stopped {
                 for (position, _) in batch {
                     results.set(*position, Err(BaseError::not_sent()));
                 }
                 continue;
             }
-            // The same client_token on every attempt: a create that Lark applied but whose
-            // answer was lost is not applied twice when it is sent again.
-            let client_token = batch_client_token(&self.client_token, number);
-            let url = self.records_url(
-                table_id,
-                "batch_create",
-                &format!("?client_token={client_token}"),
-            );
-            let body = BatchCreateBody {
+            let body = json(&RequestBody::Create(BatchCreateBody {
                 records: batch
                     .iter()
                     .map(|(_, row)| NewRecord {
                         fields: row.fields_for_create(),
                     })
                     .collect(),
-            };
+            }));
+            // Made from the call's client token and the batch itself: the same client_token on
+            // every attempt, and on any later call that sends the same rows with the same client
+            // token, so that a create Lark applied but whose answer was lost is not applied twice.
+            let client_token = batch_client_token(&self.client_token, &body);
+            let url = self.records_url(
+                table_id,
+                "batch_create",
+                &format!("?client_token={client_token}"),
+            );
             let items: Vec<u32> = batch.iter().map(|(_, row)| row.item).collect();
             self.note_sent(&items, Some(&self.client_token));
             let answer = self
-                .call(
-                    "POST",
-                    url,
-                    Some(RequestBody::Create(body)),
-                    Lane::Write,
-                    answer::records,
-                )
+                .call("POST", url, Some(body), Lane::Write, answer::records)
                 .await;
             let created = answer.and_then(|records| {
-                pair_created(batch, records, &kinds)
+                pair_created(batch, records, &kinds, &mut self.written.borrow_mut())
                     .ok_or_else(|| BaseError::unproven_create(&self.client_token))
             });
             match created {
@@ -595,7 +608,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 .call(
                     "POST",
                     url,
-                    Some(RequestBody::Update(body)),
+                    Some(json(&RequestBody::Update(body))),
                     Lane::Write,
                     answer::records,
                 )
@@ -609,8 +622,11 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                         .collect();
                     for (position, _, id) in batch {
                         let outcome = match answered.remove(id) {
-                            Some(record) => Ok((Action::Updated, self.out(record))),
-                            None => Err(unconfirmed("updated", "updating it again is safe")),
+                            Some(record) => {
+                                self.written.borrow_mut().insert(id.clone());
+                                Ok((Action::Updated, self.out(record)))
+                            }
+                            None => Err(unconfirmed("updated", AGAIN_UPDATE)),
                         };
                         results.set(*position, outcome);
                     }
@@ -652,10 +668,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             Value::Object(cells) => Value::Object(cells),
             _ => Value::Object(Vec::new()),
         };
-        OutRecord {
-            record_id: record.record_id,
-            fields,
-        }
+        OutRecord::new(record.record_id, &fields)
     }
 
     fn records_url(&self, table_id: &str, action: &str, query: &str) -> String {
@@ -670,7 +683,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         &self,
         method: &'static str,
         url_for: impl Fn(&PageQuery) -> String,
-        body: Option<RequestBody>,
+        body: Option<String>,
         pages: Pages,
         item: fn(Value) -> Result<I, Problem>,
     ) -> Result<(Vec<I>, Option<u64>), BaseError> {
@@ -753,7 +766,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         &self,
         method: &'static str,
         url: String,
-        body: Option<RequestBody>,
+        body: Option<String>,
         lane: Lane,
         read: impl FnOnce(Value) -> Result<D, Problem>,
     ) -> Result<D, BaseError> {
@@ -767,17 +780,17 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         &self,
         method: &'static str,
         url: String,
-        body: Option<RequestBody>,
+        body: Option<String>,
         lane: Lane,
     ) -> Result<(u16, Answer), BaseError> {
         let s = self.settings;
         let lane = self.lane_key(lane);
-        let mut request = Request {
+        let mut request: Request<()> = Request {
             method,
             display_url: url.clone(),
             url,
             bearer: None,
-            body,
+            body: body.map(Payload::Json),
             max_body_bytes: MAX_BODY_BYTES,
         };
         let mut attempt = 1;
@@ -841,19 +854,16 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
     }
 
     /// Waits for this request's slot in the app's lane; false when the slot, or the deadline,
-    /// comes first.
+    /// comes first (and then no slot is taken from the calls behind it).
     async fn wait_for_pace(&self, lane: u64) -> bool {
         loop {
             let now = self.platform.now_ms();
-            if now + 1.0 > self.deadline {
+            if now + 1.0 > self.deadline || self.shared.pacer.next(lane, now) >= self.deadline {
                 return false;
             }
             let at = self.shared.pacer.reserve(lane, now);
             if at <= now {
                 return true;
-            }
-            if at >= self.deadline {
-                return false;
             }
             self.platform.sleep((at - now).ceil() as u32).await;
             if self.shared.pacer.open(lane, self.platform.now_ms()) {
@@ -891,8 +901,8 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
 
     fn remember(&self, token: &str) {
         let mut sent = self.sent_tokens.borrow_mut();
-        if !sent.iter().any(|t| t == token) {
-            sent.push(token.to_owned());
+        if !sent.iter().any(|(t, _)| t == token) {
+            sent.push((token.to_owned(), SecretForms::new(token)));
             self.searched.borrow_mut().clear();
         }
     }
@@ -911,7 +921,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             .sent_tokens
             .borrow()
             .iter()
-            .any(|token| SecretForms::new(token).found_in(text));
+            .any(|(_, forms)| forms.found_in(text));
         self.searched.borrow_mut().insert(text.to_owned(), found);
         found
     }
@@ -994,43 +1004,38 @@ impl Pages {
 }
 
 /// The records batch_create created, each paired to the row it was made from, when the answer
-/// proves the pairing: as many records as rows, each ID once, and every text, number and single
-/// select cell that was sent equal to the record's. `None` otherwise.
+/// proves the pairing: as many records as rows, each ID new to the call, and every cell that was
+/// sent, of a type whose form Lark echoes, equal to the record's. `None` otherwise.
 fn pair_created(
     batch: &[(usize, Row)],
     records: Vec<Record>,
     kinds: &HashMap<&str, FieldType>,
+    seen: &mut HashSet<String>,
 ) -> Option<Vec<Record>> {
     if records.len() != batch.len() {
         return None;
     }
-    let mut ids = HashSet::new();
     for ((_, row), record) in batch.iter().zip(&records) {
-        if !ids.insert(record.record_id.as_str()) {
+        if seen.contains(&record.record_id) {
             return None;
         }
         for (column, sent) in &row.cells {
-            let kind = kinds.get(column.as_str()).copied();
-            let compared = matches!(
-                kind,
-                Some(FieldType::Text | FieldType::Number | FieldType::SingleSelect)
-            );
-            let Some(kind) = kind.filter(|_| compared) else {
+            let Some(&kind) = kinds.get(column.as_str()) else {
                 continue;
             };
-            let Some(want) = key_text(sent, kind) else {
+            let Some(want) = echo(sent, kind) else {
                 continue;
             };
-            if record
-                .fields
-                .get(column)
-                .and_then(|got| key_text(got, kind))
-                != Some(want)
-            {
+            if record.fields.get(column).and_then(|got| echo(got, kind)) != Some(want) {
                 return None;
             }
         }
     }
+    let ids: HashSet<&str> = records.iter().map(|r| r.record_id.as_str()).collect();
+    if ids.len() != records.len() {
+        return None;
+    }
+    seen.extend(records.iter().map(|r| r.record_id.clone()));
     Some(records)
 }
 
@@ -1055,14 +1060,21 @@ fn uuid_v4(seeds: &[f64; 2]) -> String {
     uuid_of(bytes)
 }
 
-/// The `client_token` of create batch `number`: made from the call's, so that the same rows sent
-/// again with the same client token get the same ones.
-fn batch_client_token(call: &str, number: usize) -> String {
+/// The `client_token` of a create batch: made from the call's client token and the batch's JSON
+/// body, so that the same rows sent again with the same client token get the same one, and other
+/// rows never do.
+fn batch_client_token(call: &str, body: &str) -> String {
     let mut bytes = [0u8; 16];
     for (half, salt) in bytes.chunks_mut(8).zip(["a", "b"]) {
-        half.copy_from_slice(&strong_hash(&format!("{call} {number} {salt}")).to_le_bytes());
+        half.copy_from_slice(&strong_hash(&format!("{salt} {call} {body}")).to_le_bytes());
     }
     uuid_of(bytes)
+}
+
+/// A request body as JSON text. Our own types always serialize; were one ever not to, Lark would
+/// refuse the empty body.
+fn json(body: &RequestBody) -> String {
+    serde_json::to_string(body).unwrap_or_default()
 }
 
 fn uuid_of(mut bytes: [u8; 16]) -> String {

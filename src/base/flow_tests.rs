@@ -209,10 +209,7 @@ impl Platform for Fake {
         request: &Request<B>,
         timeout_ms: u32,
     ) -> Result<HttpAnswer, TokenError> {
-        let body = request
-            .body
-            .as_ref()
-            .map(|b| serde_json::to_value(b).unwrap());
+        let body = request.body.as_ref().map(Payload::sent);
         self.sent.borrow_mut().push(Sent {
             method: request.method,
             url: request.url.clone(),
@@ -359,6 +356,13 @@ fn with<R>(
     f(&Base::new(fake, &tokens, &shared, settings))
 }
 
+impl OutRecord {
+    /// The cells, read back from their JSON text.
+    fn cells(&self) -> Value {
+        serde_json::from_str(self.fields.get()).unwrap()
+    }
+}
+
 fn rows(values: Vec<Json>) -> Vec<RawRow> {
     serde_json::from_value(Json::Array(values)).unwrap()
 }
@@ -385,7 +389,7 @@ fn search_reads_every_page_or_stops_at_the_limit() {
     assert_eq!(all.records.len(), 1234);
     assert_eq!(all.total, Some(1234));
     assert_eq!(
-        all.records[1233].fields.get("Key"),
+        all.records[1233].cells().get("Key"),
         Some(&Value::text("K1233"))
     );
     let sizes: Vec<String> = fake.sent.borrow().iter().map(|s| s.url.clone()).collect();
@@ -428,7 +432,7 @@ fn text_cells_are_plain_strings_unless_asked_otherwise() {
     })
     .unwrap();
     assert_eq!(
-        plain.records[0].fields.get("Name"),
+        plain.records[0].cells().get("Name"),
         Some(&Value::text("Nguyễn"))
     );
     s.simplify = false;
@@ -437,7 +441,7 @@ fn text_cells_are_plain_strings_unless_asked_otherwise() {
     })
     .unwrap();
     assert!(matches!(
-        rich.records[0].fields.get("Name"),
+        rich.records[0].cells().get("Name"),
         Some(Value::List(_))
     ));
 }
@@ -479,14 +483,14 @@ fn create_sends_batches_of_500_and_pairs_every_item() {
         let (action, record) = result.outcome.as_ref().unwrap();
         assert_eq!((result.item as usize, *action), (n, Action::Created));
         assert_eq!(
-            record.fields.get("Key"),
+            record.cells().get("Key"),
             Some(&Value::text(format!("N{n}")))
         );
         assert_eq!(
-            record.fields.get("Due"),
+            record.cells().get("Due"),
             Some(&Value::Number(1_795_651_200_000.0))
         );
-        assert_eq!(record.fields.get("access_token"), None);
+        assert_eq!(record.cells().get("access_token"), None);
     }
     let first = &fake.sent.borrow()[1];
     assert!(
@@ -807,8 +811,10 @@ fn a_created_record_is_paired_to_its_row_only_when_the_answer_proves_it() {
                 .as_deref()
                 .unwrap_or_else(|| panic!("{label}: {e:?}"));
             assert!(e.hint.contains(call_token), "{label}: {}", e.hint);
-            // The batch's own token is made from the call's, as a run with it will make again.
-            assert_eq!(batch_client_token(call_token, 0), sent_token, "{label}");
+            // The batch's own token is made from the call's and the batch, as a run with it makes
+            // again.
+            let body = fake.sent.borrow()[1].body.clone().unwrap().to_string();
+            assert_eq!(batch_client_token(call_token, &body), sent_token, "{label}");
             assert!(!format!("{e:?}").contains(TOKEN), "{label}");
         }
     }
@@ -1180,7 +1186,7 @@ fn get_batches_100_ids_and_reports_missing_ones() {
         (*action, record.record_id.as_str()),
         (Action::Found, ids[0].as_str())
     );
-    assert_eq!(record.fields.get("Key"), Some(&Value::text("K0")));
+    assert_eq!(record.cells().get("Key"), Some(&Value::text("K0")));
 }
 
 #[test]
@@ -1338,5 +1344,123 @@ fn a_page_too_large_to_read_at_once_is_asked_for_again_smaller() {
         fake.sent.borrow().len(),
         9,
         "500, 250, 125, 62, 31, 15, 7, 3, 1"
+    );
+}
+
+#[test]
+fn a_token_far_into_a_long_text_is_still_withheld() {
+    let fake = Fake::default();
+    let long = "x".repeat(5000);
+    fake.script(
+        200,
+        json!({"code": 0, "data": {"items": [
+            {"field_id": "fldL", "field_name": long, "type": 1},
+            {"field_id": "fldT", "field_name": TOKEN, "type": 1}
+        ]}}),
+    );
+    let create = super::super::params::Operation::Create {
+        rows: rows(vec![json!({"fields": {"Nope": "x"}})]),
+        unknown: Unknown::Error,
+    };
+    let out = with(&fake, &settings(), |b| {
+        block_on(super::super::ops::run(b, Some("t"), create))
+    })
+    .unwrap();
+    let shown = serde_json::to_string(&out).unwrap();
+    assert!(!shown.contains(TOKEN), "{}", &shown[..300.min(shown.len())]);
+    assert!(shown.len() < 3000, "column names are cut: {}", shown.len());
+}
+
+#[test]
+fn many_rows_sharing_a_key_get_short_messages_quickly() {
+    let fake = Fake::default();
+    fake.script(
+        200,
+        json!({"code": 0, "data": {"items": [{"field_id": "fldK", "field_name": "Key", "type": 1}]}}),
+    );
+    let input: Vec<Json> = (0..20_000)
+        .map(|_| json!({"fields": {"Key": "same"}}))
+        .collect();
+    let results = with(&fake, &settings(), |b| {
+        block_on(b.upsert("t", rows(input), &["Key".into()], Unknown::Error))
+    })
+    .unwrap();
+    let e = results[7].outcome.as_ref().unwrap_err();
+    assert_eq!(e.code, BaseErrorCode::DuplicateKey);
+    assert!(
+        e.message.contains("as item 0, 1, 2, 3, 4 and 19994 more"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn every_cell_lark_echoes_must_match_and_ids_are_new_to_the_call() {
+    // The same text, different dates, answered in reverse order.
+    let input = [
+        json!({"fields": {"Key": "a", "Due": "2026-01-01"}}),
+        json!({"fields": {"Key": "a", "Due": "2027-01-01"}}),
+    ];
+    let reversed = json!([
+        {"record_id": "recB", "fields": {"Key": "a", "Due": 1798761600000_i64}},
+        {"record_id": "recA", "fields": {"Key": "a", "Due": 1767225600000_i64}}
+    ]);
+    let (results, _) = create_answered(reversed, &input);
+    assert!(results.iter().all(|r| r.outcome.is_err()), "dates differ");
+    // One record ID for two batches of one call.
+    let fake = Fake::default();
+    fake.script(
+        200,
+        json!({"code": 0, "data": {"items": [{"field_id": "fldK", "field_name": "Key", "type": 1}]}}),
+    );
+    let input: Vec<Json> = (0..501)
+        .map(|n| json!({"fields": {"Key": format!("k{n}")}}))
+        .collect();
+    let first: Vec<Json> = (0..500)
+        .map(|n| json!({"record_id": format!("rec{n}"), "fields": {"Key": format!("k{n}")}}))
+        .collect();
+    fake.script(200, json!({"code": 0, "data": {"records": first}}));
+    fake.script(
+        200,
+        json!({"code": 0, "data": {"records": [{"record_id": "rec7", "fields": {"Key": "k500"}}]}}),
+    );
+    let results = with(&fake, &settings(), |b| {
+        block_on(b.create("t", rows(input), Unknown::Error))
+    })
+    .unwrap();
+    assert!(results[..500].iter().all(|r| r.outcome.is_ok()));
+    assert_eq!(
+        results[500].outcome.as_ref().unwrap_err().code,
+        BaseErrorCode::BadResponse
+    );
+}
+
+#[test]
+fn a_failed_batch_sent_again_alone_with_its_client_token_gets_the_same_one() {
+    let mut s = settings();
+    s.client_token = Some("0f8c1b2a-3d4e-4f50-8a6b-7c8d9e0f1a2b".into());
+    let sent_tokens = |fake: &Fake| -> Vec<String> {
+        fake.sent
+            .borrow()
+            .iter()
+            .filter_map(|r| r.url.split("client_token=").nth(1).map(str::to_owned))
+            .collect()
+    };
+    let row = |n: usize| json!({"fields": {"Key": format!("K{n}")}});
+    let fake = Fake::default();
+    with(&fake, &s, |b| {
+        block_on(b.create("t", rows((0..1000).map(row).collect()), Unknown::Error))
+    })
+    .unwrap();
+    let all = sent_tokens(&fake);
+    let again = Fake::default();
+    with(&again, &s, |b| {
+        block_on(b.create("t", rows((500..1000).map(row).collect()), Unknown::Error))
+    })
+    .unwrap();
+    assert_eq!(
+        sent_tokens(&again),
+        all[1..],
+        "the second batch alone keeps its token"
     );
 }

@@ -202,10 +202,10 @@ mod tests {
             item: 3,
             outcome: Ok((
                 Action::Created,
-                OutRecord {
-                    record_id: "recA".into(),
-                    fields: Value::Object(vec![("Key".into(), Value::text("a"))]),
-                },
+                OutRecord::new(
+                    "recA".into(),
+                    &Value::Object(vec![("Key".into(), Value::text("a"))]),
+                ),
             )),
         });
         assert_eq!(

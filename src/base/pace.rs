@@ -38,6 +38,12 @@ pub struct Lane {
     pub touched: f64,
 }
 
+impl Lane {
+    fn forgotten(&self, now: f64) -> bool {
+        self.interval_ms > 0.0 && now - self.slowed_at > FORGET_AFTER_MS
+    }
+}
+
 /// Lanes by key (a hash of the app and the lane's kind).
 #[derive(Default)]
 pub struct Pacer {
@@ -45,11 +51,21 @@ pub struct Pacer {
 }
 
 impl Pacer {
+    /// When a request on `lane` could start, without reserving that moment: a call that could
+    /// not wait so long leaves the slot to the calls behind it.
+    pub fn next(&self, lane: u64, now: f64) -> f64 {
+        self.lanes
+            .borrow()
+            .get(&lane)
+            .filter(|l| !l.forgotten(now))
+            .map_or(now, |l| now.max(l.resume_at).max(l.next_at))
+    }
+
     /// When a request on `lane` may start, reserving that moment for it: at once on a lane Lark
     /// never slowed, else after Lark's reset and one interval after the request reserved before.
     pub fn reserve(&self, lane: u64, now: f64) -> f64 {
         self.with_lane(lane, now, |l| {
-            if l.interval_ms > 0.0 && now - l.slowed_at > FORGET_AFTER_MS {
+            if l.forgotten(now) {
                 *l = Lane {
                     touched: now,
                     ..Lane::default()
@@ -172,6 +188,18 @@ mod tests {
         assert!(pacer.open(1, 1800.0));
         // Another lane is not slowed.
         assert_eq!(pacer.reserve(2, 1000.0), 1000.0);
+    }
+
+    #[test]
+    fn looking_reserves_nothing() {
+        let pacer = Pacer::default();
+        pacer.slow_down(1, 0.0, Some(1000.0), Some(10.0), 0.5);
+        for _ in 0..300 {
+            assert_eq!(pacer.next(1, 0.0), 1000.0);
+        }
+        assert_eq!(pacer.reserve(1, 0.0), 1000.0);
+        assert_eq!(pacer.next(1, 0.0), 1100.0);
+        assert_eq!(pacer.next(2, 5.0), 5.0);
     }
 
     #[test]

@@ -212,17 +212,28 @@ fn cells(
     Ok(cells)
 }
 
+/// The table's column names for a hint: the first 30, each cut to 60 characters.
 fn column_list(columns: &[Field]) -> String {
     const SHOWN: usize = 30;
-    let mut names: Vec<&str> = columns
+    let mut names: Vec<String> = columns
         .iter()
         .take(SHOWN)
-        .map(|f| f.name.as_str())
+        .map(|f| shorten(&f.name))
         .collect();
     if columns.len() > SHOWN {
-        names.push("...");
+        names.push("...".to_owned());
     }
     names.join(", ")
+}
+
+/// A name from the server or the input, cut to a length a message can show.
+fn shorten(text: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    let mut short: String = text.chars().take(MAX_CHARS).collect();
+    if text.chars().nth(MAX_CHARS).is_some() {
+        short.push('…');
+    }
+    short
 }
 
 /// The key columns, checked: each must exist and be of a type that compares exactly.
@@ -322,17 +333,27 @@ fn keys_sharing_a_record(existing: &HashMap<Key, Vec<String>>) -> HashMap<&Key, 
     shared
 }
 
+/// The items sharing a key but `item`: up to five, and how many more, so that a message stays
+/// short (and quick to make) however many rows share it.
+fn others(items: &[u32], item: u32) -> String {
+    const SHOWN: usize = 5;
+    let shown: Vec<String> = items
+        .iter()
+        .filter(|&&i| i != item)
+        .take(SHOWN)
+        .map(u32::to_string)
+        .collect();
+    let more = items.len().saturating_sub(shown.len() + 1);
+    match more {
+        0 => shown.join(", "),
+        _ => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 /// A key as a message shows it: the item's own values, shortened.
 fn shown(key: &Key) -> String {
-    const MAX_CHARS: usize = 60;
     key.iter()
-        .map(|part| {
-            let mut text: String = part.chars().take(MAX_CHARS).collect();
-            if part.chars().nth(MAX_CHARS).is_some() {
-                text.push('…');
-            }
-            format!("'{text}'")
-        })
+        .map(|part| format!("'{}'", shorten(part)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -427,16 +448,11 @@ pub fn plan_upsert(
                 Err((item, error)) => return Step::Failed { item, error },
             };
             if let Some(items) = shared.get(&key) {
-                let others: Vec<String> = items
-                    .iter()
-                    .filter(|&&i| i != row.item)
-                    .map(u32::to_string)
-                    .collect();
                 let error = duplicate(
                     &key_names,
                     format!(
                         "the same key ({key_names}) as item {}: which of them to write would be a guess",
-                        others.join(", ")
+                        others(items, row.item)
                     ),
                     "make the key unique in the input (e.g. remove duplicates first), then run again",
                 );

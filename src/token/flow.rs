@@ -257,7 +257,7 @@ mod tests {
             request: &Request<B>,
             timeout_ms: u32,
         ) -> Result<HttpAnswer, TokenError> {
-            let body = serde_json::to_string(&request.body).unwrap();
+            let body = request.body.as_ref().unwrap().sent().to_string();
             self.sent
                 .borrow_mut()
                 .push((request.url.clone(), body, timeout_ms));
