@@ -40,6 +40,8 @@ const MAX_ROWS = 100_000;
 const MAX_CELL_CHARS = 1 << 20;
 /** A call's params as JSON, rows included. */
 const MAX_PARAMS_CHARS = 64 << 20;
+/** A call's params other than its rows, as JSON: filters, sort, keys, names. */
+const MAX_HEAD_CHARS = 1 << 20;
 /** An idle instance whose memory grew past this is replaced by a fresh one. */
 const MAX_IDLE_MEMORY_BYTES = 64 << 20;
 /** Tokens kept in the copy of the cache (the module's own cache holds as many). */
@@ -415,7 +417,13 @@ function larkbaseCall(operation, params) {
     },
   };
   if (credential !== undefined) {
-    host.tokens = (renew) => getToken(/** @type {TokenParams} */ ({ ...credential, fetch, cache: !renew })).then((token) => token.access_token);
+    // Ends within what is left of the call's deadline: a token request left running would outlive it.
+    host.tokens = (renew, withinMs) => {
+      const deadlineMs = Math.max(1, Math.min(withinMs, 600_000));
+      const timeoutMs = Math.min(deadlineMs, 300_000, typeof credential.timeoutMs === 'number' ? credential.timeoutMs : 10_000);
+      const params = { ...credential, fetch, cache: !renew, deadlineMs, timeoutMs };
+      return getToken(/** @type {TokenParams} */ (params)).then((token) => token.access_token);
+    };
     host.domain = typeof credential.domain === 'string' ? credential.domain : undefined;
     host.app = `${String(credential.appId)} ${String(credential.domain ?? 'lark')}`;
   }
@@ -452,7 +460,13 @@ function copyBaseParams(params) {
   if (Array.isArray(rows) && rows.length > MAX_ROWS) {
     throw baseError(`rows has more than ${MAX_ROWS} rows: send them in several calls`, 'rows');
   }
+  for (const [field, value] of Object.entries(rest)) {
+    if (typeof value === 'string' && value.length > MAX_INPUT_CHARS) throw baseError(`${field} is longer than ${MAX_INPUT_CHARS} characters`, field);
+  }
   const head = JSON.stringify(rest);
+  if (head.length > MAX_HEAD_CHARS) {
+    throw baseError(`params other than rows come to more than ${MAX_HEAD_CHARS >> 20} MiB as JSON`, 'params');
+  }
   const parts = [head.slice(0, -1)];
   let chars = head.length;
   if (Array.isArray(rows)) {

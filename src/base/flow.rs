@@ -47,7 +47,10 @@ const SLACK_PAGES: usize = 2;
 /// Where the access token comes from.
 pub trait TokenSource {
     /// The token for the next request; `renew` asks for a new one after Lark refused the last.
-    fn token(&self, renew: bool) -> impl Future<Output = Result<String, BaseError>>;
+    /// Getting it must end within `within_ms`, what is left of the call's deadline (a token
+    /// request left running would outlive the call).
+    fn token(&self, renew: bool, within_ms: u32)
+        -> impl Future<Output = Result<String, BaseError>>;
     /// Whether `renew` can give another token (the credential can; a token typed in cannot).
     fn can_renew(&self) -> bool;
     /// Who the requests are made as, so that one app's calls are paced together.
@@ -58,7 +61,7 @@ pub trait TokenSource {
 pub struct GivenToken(pub String);
 
 impl TokenSource for GivenToken {
-    async fn token(&self, _renew: bool) -> Result<String, BaseError> {
+    async fn token(&self, _renew: bool, _within_ms: u32) -> Result<String, BaseError> {
         Ok(self.0.clone())
     }
 
@@ -804,8 +807,12 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                     None => BaseError::deadline(s.deadline_ms, "waiting for Lark's rate limit"),
                 });
             }
+            let within_ms = self.remaining_ms()?.ceil() as u32;
             let token = self
-                .until(self.tokens.token(renew), "getting an access token")
+                .until(
+                    self.tokens.token(renew, within_ms),
+                    "getting an access token",
+                )
                 .await??;
             renew = false;
             self.remember(&token);
@@ -822,6 +829,10 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 },
                 Err(e) => BaseError::from(e),
             };
+            // Cut short by the deadline after Lark said to slow down: that refusal is the news.
+            if let Some(last) = refused.take_if(|_| self.remaining_ms().is_err()) {
+                return Err(last.after_attempts(attempt).past_deadline());
+            }
             // Lark's rate: every request of the app waits for its reset, this one too, and
             // tries again for as long as the deadline allows.
             if error.code == BaseErrorCode::RateLimited {

@@ -317,7 +317,7 @@ struct Credential {
 }
 
 impl TokenSource for Credential {
-    async fn token(&self, renew: bool) -> Result<String, BaseError> {
+    async fn token(&self, renew: bool, _within_ms: u32) -> Result<String, BaseError> {
         self.calls.set(self.calls.get() + 1);
         if renew {
             self.renewals.set(self.renewals.get() + 1);

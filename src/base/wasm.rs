@@ -25,7 +25,7 @@ thread_local! {
 /// One Lark Base call: `operation` is `listTables`, `listFields`, `search`, `get`, `create`,
 /// `update`, `delete` or `upsert`. `params` is the JS entry's JSON copy of the caller's params.
 /// `host` is what the JS entry adds: `tokens`, its token provider for a credential,
-/// `(renew) => Promise<access_token>` (without it, `params.accessToken` is used), with `domain`,
+/// `(renew, withinMs) => Promise<access_token>` (without it, `params.accessToken` is used), with `domain`,
 /// the credential's domain, and `app`, who the app is (to pace its calls together); `fetch`, the
 /// caller's fetch, if any; and `journal`, told the items of each write batch (and a create batch's
 /// client token) just before it is sent. Rejects with a `LarkbaseError`.
@@ -152,13 +152,17 @@ enum Tokens {
 }
 
 impl TokenSource for Tokens {
-    async fn token(&self, renew: bool) -> Result<String, BaseError> {
+    async fn token(&self, renew: bool, within_ms: u32) -> Result<String, BaseError> {
         let provider = match self {
             Self::Given(token) => return Ok(token.clone()),
             Self::Provided(provider, _) => provider,
         };
         let pending = provider
-            .call1(&JsValue::UNDEFINED, &JsValue::from_bool(renew))
+            .call2(
+                &JsValue::UNDEFINED,
+                &JsValue::from_bool(renew),
+                &JsValue::from(within_ms),
+            )
             .map_err(|e| token_failure(&e))?;
         let token = JsFuture::from(adopt(&pending))
             .await
@@ -238,7 +242,7 @@ const BASE_TYPES: &str = r#"
 import type { FetchLike, TokenParams } from './larkbase_get_token';
 /** What the JS entry hands a call besides its params. */
 export interface LarkbaseHost {
-  tokens?: (renew: boolean) => Promise<string>;
+  tokens?: (renew: boolean, withinMs: number) => Promise<string>;
   domain?: string;
   app?: string;
   fetch?: unknown;
