@@ -93,6 +93,9 @@ async function startHostile() {
   /** @type {Array<{ action: string, resolve: (request: HostileRequest) => void }>} */
   const waiters = [];
   let tokenNumber = 0;
+  /** The bodies of the deep modes, made once each. */
+  /** @type {Map<string, Buffer>} */
+  const bodies = new Map();
 
   /** @param {string} method @param {string} rest */
   function actionOf(method, rest) {
@@ -137,7 +140,7 @@ async function startHostile() {
       const secret = req.body?.app_secret;
       if (typeof secret === 'string' && !appSecrets.includes(secret)) appSecrets.push(secret);
       if (m.name === 'hang' && m.token) return undefined;
-      if (m.name === 'deep' && m.token) return deepTokenAnswer(m);
+      if (m.name === 'deep' && m.token) return { status: 200, text: deepBody(m) };
       return { status: 200, json: tokenAnswer() };
     }
     switch (m.name) {
@@ -214,12 +217,14 @@ async function startHostile() {
 
   /**
    * Honest writes whose answers pair rows with the wrong records. `create`: `reorder`, `swap`
-   * (the first two records' IDs), `duplicate` (the first ID twice), `empty` (an empty ID),
-   * `malformed` (an ID no Lark record has), `short` (one record fewer), `long` (one more),
-   * `cells` (the first record's Key cell changed), `reuse` (the IDs `ids`, e.g. of records
-   * that already existed), `repeat-first` (every batch answered with the first batch's IDs), `hold` (the answer is held until `release()`); `update`: `fewer`, `none`, `others`
-   * (other records' IDs); `delete`: `not-deleted`, `missing`; `lookup`: `two-keys` (the first
-   * record also listed under the key `otherKey`), `twice` (every record listed twice).
+   * (the first two records' IDs, their cells left in place), `duplicate` (the first ID twice),
+   * `empty` (an empty ID), `malformed` (an ID no Lark record has), `short` (one record fewer),
+   * `long` (one more), `cells` (the first record's Key cell changed), `reuse` (the IDs `ids`,
+   * e.g. of records that already existed), `repeat-first` (every batch answered with the first
+   * batch's IDs), `hold` (the honest answer held until `state.release()`), for every create, or
+   * only the `onlyCreate`th; `update`: `fewer`, `none`, `others` (other records' IDs), `hold`;
+   * `delete`: `not-deleted`, `missing`; `lookup`: `two-keys` (the first record also listed under
+   * the key `otherKey`), `twice` (every record listed twice).
    *
    * @param {HostileRequest} req @param {any} m
    * @returns {Promise<Answer | undefined>}
@@ -240,6 +245,11 @@ async function startHostile() {
       }
     }
     if (req.action === 'batch_update' && m.update) {
+      if (m.update === 'hold') {
+        return new Promise((resolve) => {
+          state.release = () => resolve(honestAnswer);
+        });
+      }
       if (m.update === 'fewer') json.data.records = records.slice(0, -1);
       if (m.update === 'none') json.data.records = [];
       if (m.update === 'others') json.data.records = records.map((/** @type {any} */ r, /** @type {number} */ i) => ({ ...r, record_id: recordId(900_000 + i) }));
@@ -298,15 +308,17 @@ async function startHostile() {
   /**
    * The secret (`secret: 'token'`, the Bearer token of the request; `'app'`, the App Secret the
    * token endpoint was sent), spelled by `form`, put `where`: `msg` (of an error answer, code
-   * 1254045), `field-name` (the name of the table's column `column`, as the field list gives it),
-   * `record-id` (the IDs of records a search finds), `table-name` or `table-id` (of a table list),
+   * 1254045), `field-name` (the name of the table's column `column`, as the field list gives it, or of a
+   * column added after the table's own and the text columns named `padColumns`),
+   * `record-id` (the ID of the first record a search finds), `table-name` or `table-id` (of a table list),
    * `headers` (Retry-After and Lark's rate-limit headers of a 429, which ends when `refusals` ran
-   * out), `padding` characters before it.
+   * out), `padding` characters before it; only for requests of `actions`, when given.
    *
    * @param {HostileRequest} req @param {any} m
    * @returns {Promise<Answer>}
    */
   async function echo(req, m) {
+    if (m.actions && !m.actions.includes(req.action)) return honest(req);
     const raw = m.secret === 'app' ? (appSecrets.at(-1) ?? '') : (req.bearer ?? '');
     const echoed = `${'x'.repeat(m.padding ?? 0)}${m.form(raw)}`;
     if (m.where === 'msg') return { status: 200, json: { code: 1254045, msg: `FieldNameNotFound: ${echoed}` } };
@@ -325,12 +337,13 @@ async function startHostile() {
     if (json?.code !== 0) return honestAnswer;
     if (m.where === 'field-name' && req.action === 'fields') {
       for (const field of json.data.items ?? []) if (field.field_name === m.column) field.field_name = echoed;
-      for (const [i, name] of (m.padColumns ?? []).entries()) {
+      const added = [...(m.padColumns ?? []), ...(m.column === undefined ? [echoed] : [])];
+      for (const [i, name] of added.entries()) {
         json.data.items.push({ field_id: `fldPad${i}`, field_name: name, type: 1, is_primary: false, property: null });
       }
     }
-    if (m.where === 'record-id' && req.action === 'search') {
-      for (const item of json.data.items ?? []) item.record_id = `rec${echoed}`;
+    if (m.where === 'record-id' && req.action === 'search' && json.data.items?.length > 0) {
+      json.data.items[0].record_id = `rec${echoed}`;
     }
     if (m.where === 'table-name' && req.action === 'tables') {
       json.data.items = [...(json.data.items ?? []), { table_id: 'tblEchoed0001', name: echoed, revision: 1 }];
@@ -344,26 +357,52 @@ async function startHostile() {
   /**
    * Deep or large JSON. `field`: where the shape goes (`code`, `msg`, `has_more`, `page_token`,
    * `total`, `table_id`, `record_id`, `deleted`, `data`), `shape` (see shapeText), for requests of
-   * `action` (all when left out); or `body`: `tiny` (millions of tiny values), `big` (`mib` MiB of
-   * one string, default 17), `big-page` (a page of 500 records of `cellBytes`, 62,000 by default: 31 MB, on
-   *   every request, always with more to come).
+   * `action` (all when left out); or `body`: `tiny` (3 million tiny values), `big` (`mib` MiB of
+   * one string, default 17), `values` (`count` strings of `valueBytes`, 399,990 of 2 by default:
+   * just under the values an answer may hold), `keys` (`count` keys in `data`), `big-page` (a page
+   * of 500 records of `cellBytes`, 62,000 by default: 31 MB, on every request, always with more
+   * to come).
    *
    * @param {HostileRequest} req @param {any} m
    * @returns {Promise<Answer>}
    */
   async function deep(req, m) {
     if (m.action && m.action !== req.action) return honest(req);
+    if (m.body === 'big-page') return bigPage(m);
+    return { status: 200, text: deepBody(m) };
+  }
+
+  /**
+   * The body of a deep mode, made once: so that the tests measure the client's work, not this
+   * server's.
+   *
+   * @param {any} m
+   * @returns {Buffer}
+   */
+  function deepBody(m) {
+    const key = JSON.stringify(m);
+    let body = bodies.get(key);
+    if (body === undefined) {
+      body = Buffer.from(m.token ? deepTokenText(m) : deepText(m));
+      bodies.set(key, body);
+    }
+    return body;
+  }
+
+  /** @param {any} m @returns {string} */
+  function deepText(m) {
     if (m.body === 'tiny') {
-      return { status: 200, text: `{"code":0,"msg":"success","data":{"items":[${new Array(3_000_000).fill('0').join(',')}]}}` };
+      return `{"code":0,"msg":"success","data":{"items":[${new Array(3_000_000).fill('0').join(',')}]}}`;
     }
     if (m.body === 'big') {
-      return { status: 200, text: `{"code":0,"msg":"${'x'.repeat((m.mib ?? 17) << 20)}","data":{}}` };
+      return `{"code":0,"msg":"${'x'.repeat((m.mib ?? 17) << 20)}","data":{}}`;
     }
-    if (m.body === 'big-page') {
-      state.bigPages = (state.bigPages ?? 0) + 1;
-      const cell = 'y'.repeat(m.cellBytes ?? 62_000);
-      const items = Array.from({ length: 500 }, (_, i) => ({ record_id: recordId(state.bigPages * 1000 + i), fields: { Key: cell } }));
-      return { status: 200, json: { code: 0, msg: 'success', data: { items, has_more: true, page_token: `pt${state.bigPages}`, total: 1_000_000 } } };
+    if (m.body === 'values') {
+      const value = JSON.stringify('v'.repeat(m.valueBytes ?? 2));
+      return `{"code":0,"msg":"success","data":{"items":[${new Array(m.count ?? 399_990).fill(value).join(',')}]}}`;
+    }
+    if (m.body === 'keys') {
+      return `{"code":0,"msg":"success","data":{${Array.from({ length: m.count ?? 399_990 }, (_, i) => `"k${i}":0`).join(',')}}}`;
     }
     const slot = '\u0000SLOT\u0000';
     const shaped = shapeText(m.shape);
@@ -379,20 +418,39 @@ async function startHostile() {
       deleted: { code: 0, msg: 'success', data: { records: [{ record_id: 'recA0000001', deleted: slot }] } },
       data: { code: 0, msg: 'success', data: slot },
     };
-    return { status: 200, text: splice(envelopes[m.field], slot, shaped) };
+    return splice(envelopes[m.field], slot, shaped);
   }
 
-  /** A token answer whose `field` (`code`, `msg`, `expire`, `tenant_access_token`) holds `shape`. @param {any} m */
-  function deepTokenAnswer(m) {
+  /** A page of 500 records of `cellBytes` each, always with more to come. @param {any} m @returns {Answer} */
+  function bigPage(m) {
+    state.bigPages = (state.bigPages ?? 0) + 1;
+    const cellBytes = m.cellBytes ?? 62_000;
+    const key = `big-page ${cellBytes}`;
+    if (!bodies.has(key)) {
+      const cell = 'y'.repeat(cellBytes);
+      bodies.set(key, Buffer.from(JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ record_id: recordId(i), fields: { Key: cell } })))));
+    }
+    const items = /** @type {Buffer} */ (bodies.get(key));
+    const text = Buffer.concat([
+      Buffer.from('{"code":0,"msg":"success","data":{"items":'),
+      items,
+      Buffer.from(`,"has_more":true,"page_token":"pt${state.bigPages}","total":1000000}}`),
+    ]);
+    return { status: 200, text };
+  }
+
+  /** A token answer whose `token` field (`code`, `msg`, `expire`, `tenant_access_token`) holds `shape`. @param {any} m */
+  function deepTokenText(m) {
     const slot = '\u0000SLOT\u0000';
     const answer = /** @type {Record<string, unknown>} */ (tokenAnswer());
     answer[m.token] = slot;
-    return { status: 200, text: splice(answer, slot, shapeText(m.shape)) };
+    return splice(answer, slot, shapeText(m.shape));
   }
 
   /**
    * Rate limited: for ever, or for the first `refusals` requests. `status` (429 by default, or
-   * 400), `code` (99991400), and `headers` as given (e.g. lying resets).
+   * 400), `code` (99991400), and `headers` as given (e.g. lying resets); each refusal after
+   * `delayMs`, as a slow gateway gives it.
    *
    * @param {HostileRequest} req @param {any} m
    * @returns {Promise<Answer>}
@@ -400,6 +458,7 @@ async function startHostile() {
   async function rate(req, m) {
     state.refused = (state.refused ?? 0) + 1;
     if (m.refusals !== undefined && state.refused > m.refusals) return honest(req);
+    if (m.delayMs) await new Promise((resolve) => setTimeout(resolve, m.delayMs));
     return { status: m.status ?? 429, json: { code: m.code ?? 99991400, msg: 'request trigger frequency limit' }, headers: m.headers ?? {} };
   }
 
@@ -476,6 +535,14 @@ async function startHostile() {
     setMode(/** @type {Mode} */ next) {
       mode = next;
       state = {};
+    },
+    /** Makes the body of a deep mode now, so that the next request only sends it. @param {Mode} deepMode */
+    prepare(deepMode) {
+      const m = /** @type {any} */ (deepMode);
+      if (m.body === 'big-page') {
+        bigPage(m);
+        state = {};
+      } else deepBody(m);
     },
     /** Per-mode state, e.g. `release` of a held create answer. */
     get state() {

@@ -136,6 +136,9 @@ async function startWorld() {
   hostile.base.createBase({ appToken: HOSTILE_BASE });
   let tables = 0;
   let apps = 0;
+  /** More hostile servers, for cases that run at once, each in a mode of its own. */
+  /** @type {Array<Awaited<ReturnType<typeof startHostile>>>} */
+  const extras = [];
   /** @type {string[]} */
   const tokensUsed = [];
 
@@ -247,8 +250,29 @@ async function startWorld() {
         await ordinaryCalls.catch(() => {});
       }
     },
+    /**
+     * Another hostile server, in `mode`, with a table holding `rows`; and params of a call to it
+     * with an access token of its own.
+     *
+     * @param {import('./lark-base-hostile').Mode} mode @param {Array<Record<string, unknown>>} [rows]
+     */
+    async another(mode, rows = [{ Key: 'A' }]) {
+      const server = await startHostile();
+      extras.push(server);
+      server.base.createBase({ appToken: HOSTILE_BASE });
+      server.base.createTable(HOSTILE_BASE, { tableId: 'tblAnother0000001', name: 'Another', fields: SAMPLE_FIELDS });
+      server.base.addRecords(HOSTILE_BASE, 'tblAnother0000001', rows);
+      server.setMode(mode);
+      /** @param {Record<string, unknown>} [extra] @returns {any} */
+      const params = (extra = {}) => {
+        const accessToken = `t-${crypto.randomBytes(18).toString('hex')}`;
+        tokensUsed.push(accessToken);
+        return { base: HOSTILE_BASE, table: 'tblAnother0000001', accessToken, domain: server.url, deadlineMs: 3000, ...extra };
+      };
+      return { server, params };
+    },
     close() {
-      return Promise.all([normal.close(), hostile.close()]);
+      return Promise.all([normal.close(), hostile.close(), ...extras.map((e) => e.close())]);
     },
   };
   return world;
