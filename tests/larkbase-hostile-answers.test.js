@@ -95,14 +95,12 @@ test('bodies of millions of values, 16 MiB and more, and pages of 31 MB again an
   const search = () => lb.searchRecords(world.viaToken(id, { deadlineMs: 10_000 }));
   await deepCase('3 million tiny values', { body: 'tiny' }, search, 'BAD_RESPONSE');
   await deepCase('a body of 17 MiB', { body: 'big', mib: 17 }, search, 'BAD_RESPONSE');
-  await deepCase('a body of 64 MiB', { body: 'big', mib: 64 }, search, 'BAD_RESPONSE');
   await deepCase('a page of 31 MB, again and again', { body: 'big-page' }, search, 'BAD_RESPONSE');
   // Within the caps: as much as an answer may hold, which the issue wants parsed in about 100 ms.
   await deepCase('399,990 values, just under the cap', { body: 'values' }, search, 'BAD_RESPONSE');
   await deepCase('399,990 values of 38 bytes: 16 MB', { body: 'values', valueBytes: 38 }, search, 'BAD_RESPONSE');
   // `data` without `items` is an empty list, whatever else it holds.
   await deepCase('data with 399,990 keys', { body: 'keys' }, () => lb.listTables(world.viaToken(id, { deadlineMs: 10_000 })), 'ok');
-  await deepCase('data with 100,000 keys', { body: 'keys', count: 100_000 }, () => lb.listTables(world.viaToken(id, { deadlineMs: 10_000 })), 'ok');
 });
 
 test('after all of them, the other app still gets its cached token without a request', async () => {
@@ -187,7 +185,7 @@ test('40 concurrent Get calls against 5 requests a second, told by x-ogw headers
 });
 
 test('a server that always says rate limited: the call ends at its deadline with RATE_LIMITED', async () => {
-  const deadlineMs = 4000;
+  const deadlineMs = 3000;
   /** @type {Array<[string, Record<string, unknown>, number]>} how early it may give up: the longest wait it was told of */
   const cases = [
     ['HTTP 400, reset 1 s', { status: 400, headers: { 'x-ogw-ratelimit-reset': '1', 'x-ogw-ratelimit-limit': '5' } }, 1000],
@@ -195,7 +193,7 @@ test('a server that always says rate limited: the call ends at its deadline with
     ['HTTP 429, reset 0', { headers: { 'x-ogw-ratelimit-reset': '0' } }, 100],
     ['HTTP 200, code 1254290, reset 1 s', { status: 200, code: 1254290, headers: { 'x-ogw-ratelimit-reset': '1' } }, 1000],
     // Without a word of when: a backoff that doubles, whose next wait may reach past the deadline.
-    ['HTTP 429, no headers', {}, 2500],
+    ['HTTP 429, no headers', {}, 2000],
   ];
   const outcomes = await Promise.all(
     cases.map(async ([label, options]) => {

@@ -10,8 +10,10 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
 const lb = require('..');
-const { startWorld, watchEscapes, assertFailed, assertNoSecret, errorsOf, tally, SLACK_MS, HOSTILE_BASE } = require('./larkbase-hostile-harness');
+const { startWorld, watchEscapes, within, assertFailed, assertNoSecret, errorsOf, tally, SLACK_MS, HOSTILE_BASE } = require('./larkbase-hostile-harness');
 
 const noneEscaped = watchEscapes();
 /** @type {Awaited<ReturnType<typeof startWorld>>} */
@@ -145,12 +147,12 @@ test('reads that never end or end too late: each ends with TIMEOUT at its deadli
     assertNoSecret(label, errors, world.secrets());
   };
   hostile.setMode({ name: 'hang', actions: ['search', 'tables', 'fields', 'batch_get'] });
+  const late = await world.another({ name: 'hang', actions: ['search'], lateMs: 3000 });
+  const lateLabel = 'a search answered 1 s after its deadline';
+  never.push([lateLabel, () => lb.searchRecords(late.params({ deadlineMs: 2000 }))]);
   const outcomes = await Promise.all(never.map(([label, call]) => world.alongside(label, call, { deadlineMs: 2000 })));
   hostile.dropHeld();
   never.forEach(([label], i) => timedOut(label, outcomes[i]));
-  hostile.setMode({ name: 'hang', actions: ['search'], lateMs: 3000 });
-  const label = 'a search answered 1 s after its deadline';
-  timedOut(label, await world.alongside(label, () => lb.searchRecords(world.viaToken(id, { deadlineMs: 2000 })), { deadlineMs: 2000 }));
 });
 
 test('a write turn held by a call that hangs is free again when that call ends at its deadline', async () => {
@@ -186,6 +188,31 @@ test('a credential whose token endpoint hangs: the call ends at its deadline, an
   assertFailed('token endpoint hangs', first, 'TIMEOUT', world.secrets());
   assertFailed('token endpoint hangs, the same app again', second, 'TIMEOUT', world.secrets());
   assert.ok(first.elapsedMs >= 1900 && second.elapsedMs >= 1900, 'both waited for their deadline');
+});
+
+test('a script whose call met a hanging token endpoint exits soon after the call ends at its deadline', async () => {
+  const { hostile } = world;
+  const { id } = world.table([{ Key: 'K0' }]);
+  hostile.setMode({ name: 'hang', token: true });
+  // The credential's own token call may take 5 s; the Lark Base call may take 1 s.
+  const params = world.viaCredential(id, { deadlineMs: 1000 });
+  Object.assign(params.credential, { timeoutMs: 5000, deadlineMs: 5000, maxAttempts: 1 });
+  const script = `
+    const lb = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const began = Date.now();
+    lb.searchRecords(${JSON.stringify(params)}).catch((e) => console.log(JSON.stringify({ code: e.code, settledMs: Date.now() - began })));
+    process.on('exit', () => console.log(JSON.stringify({ exitMs: Date.now() - began })));`;
+  const began = Date.now();
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const exited = await within(new Promise((resolve) => child.on('exit', resolve)), 60_000, 'the script');
+  hostile.dropHeld();
+  const lines = out.trim().split('\n').map((line) => JSON.parse(line));
+  assert.equal(exited, 0);
+  assert.equal(lines[0].code, 'TIMEOUT', 'the call ended at its deadline');
+  const wall = Date.now() - began;
+  assert.ok(lines[1].exitMs < 1000 + SLACK_MS, `the script exited ${lines[1].exitMs} ms after the call began, ${lines[1].exitMs - lines[0].settledMs} ms after it ended (${wall} ms in all)`);
 });
 
 // Class 2: rows reported with another row's record.
