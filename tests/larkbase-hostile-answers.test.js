@@ -249,6 +249,22 @@ test('reset and Retry-After headers that lie (negative, huge, NaN, dates): the c
   for (const outcome of outcomes) assert.equal(outcome.value.records.length, 1);
 });
 
+test('calls that give up while their app waits for its pace leave the pace as it was for the calls after them', async () => {
+  // Lark says: 5 requests a second, and wait 1 s. Calls whose deadline is shorter than the wait
+  // give up at once; the one after them, with time enough, must go at Lark's pace, not after
+  // every slot the others reserved and never used.
+  const { server, params } = await world.another({ name: 'rate', refusals: 1, headers: { 'x-ogw-ratelimit-reset': '1', 'x-ogw-ratelimit-limit': '5' } });
+  const app = params({ deadlineMs: 300 });
+  const told = await lb.searchRecords(app).catch((e) => e);
+  assert.equal(told.code, 'RATE_LIMITED', `${told.code} ${told.message}`);
+  const impatient = await Promise.all(Array.from({ length: 100 }, () => lb.searchRecords(app).then(() => 'ok', (e) => e.code)));
+  assert.ok(impatient.every((code) => code !== 'ok'), 'the impatient calls gave up');
+  const sent = server.requests.length;
+  const outcome = await world.alongside('a patient call after 100 impatient ones', () => lb.searchRecords({ ...app, deadlineMs: 5000 }), { deadlineMs: 5000 });
+  assert.ok(outcome.ok, `the patient call: ${outcome.error?.code} after ${Math.round(outcome.elapsedMs)} ms: ${outcome.error?.message}`);
+  assert.equal(server.requests.length, sent + 1);
+});
+
 test('a reset of an hour (within what Lark may say) is waited for only as long as the deadline allows', async () => {
   const deadlineMs = 3000;
   const { params } = await world.another({ name: 'rate', headers: { 'x-ogw-ratelimit-reset': '3600' } });
