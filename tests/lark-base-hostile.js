@@ -358,7 +358,7 @@ async function startHostile() {
    * Deep or large JSON. `field`: where the shape goes (`code`, `msg`, `has_more`, `page_token`,
    * `total`, `table_id`, `record_id`, `deleted`, `data`), `shape` (see shapeText), for requests of
    * `action` (all when left out); or `body`: `tiny` (3 million tiny values), `big` (`mib` MiB of
-   * one string, default 17), `values` (`count` strings of `valueBytes`, 399,990 of 2 by default:
+   * one string, default 17), `raw` (`text` as it is), `values` (`count` strings of `valueBytes`, 399,990 of 2 by default:
    * just under the values an answer may hold), `keys` (`count` keys in `data`), `big-page` (a page
    * of 500 records of `cellBytes`, 62,000 by default: 31 MB, on every request, always with more
    * to come).
@@ -397,6 +397,7 @@ async function startHostile() {
     if (m.body === 'big') {
       return `{"code":0,"msg":"${'x'.repeat((m.mib ?? 17) << 20)}","data":{}}`;
     }
+    if (m.body === 'raw') return m.text;
     if (m.body === 'values') {
       const value = JSON.stringify('v'.repeat(m.valueBytes ?? 2));
       return `{"code":0,"msg":"success","data":{"items":[${new Array(m.count ?? 399_990).fill(value).join(',')}]}}`;

@@ -103,6 +103,25 @@ test('bodies of millions of values, 16 MiB and more, and pages of 31 MB again an
   await deepCase('data with 399,990 keys', { body: 'keys' }, () => lb.listTables(world.viaToken(id, { deadlineMs: 10_000 })), 'ok');
 });
 
+test('a record with a cell named __proto__ (a column anyone may name so) comes out as a plain object', async () => {
+  const { id } = world.table();
+  // A URL column and a person column named __proto__, as JSON carries them: own keys.
+  const answers = [
+    '{"code":0,"msg":"success","data":{"has_more":false,"items":[{"record_id":"recProto00001","fields":{"Name":"real","__proto__":{"link":"https://example.com","text":"Amount"}}}]}}',
+    '{"code":0,"msg":"success","data":{"has_more":false,"items":[{"record_id":"recProto00002","fields":{"Name":"real","__proto__":{"Amount":1000000,"toString":"not a function"}}}]}}',
+  ];
+  const wrong = [];
+  for (const text of answers) {
+    world.hostile.setMode({ name: 'deep', body: 'raw', text });
+    const outcome = await world.alongside('a cell named __proto__', () => lb.searchRecords(world.viaToken(id)));
+    assert.ok(outcome.ok, `${outcome.error}`);
+    const fields = outcome.value.records[0].fields;
+    const inherited = Object.getPrototypeOf(fields) === Object.prototype ? [] : Object.keys(Object.getPrototypeOf(fields) ?? {});
+    if (inherited.length > 0) wrong.push(`fields inherit ${inherited.join(', ')} (fields.link: ${fields.link}, fields.Amount: ${fields.Amount})`);
+  }
+  assert.deepEqual(wrong, [], "a record's fields took the __proto__ cell as their prototype");
+});
+
 test('after all of them, the other app still gets its cached token without a request', async () => {
   const asked = world.normal.requests.filter((r) => r.path.includes('access_token')).length;
   const token = await lb.getToken({ ...OTHER, domain: world.normal.url });
