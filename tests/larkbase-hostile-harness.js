@@ -110,6 +110,29 @@ function assertNoSecret(label, value, secrets) {
   }
 }
 
+/**
+ * What is recorded of an outcome: long strings and lists cut short, so that a case of megabytes
+ * does not make the record (and the secret scan after the run) as large. The whole outcome is
+ * searched for secrets by the tests themselves.
+ *
+ * @param {unknown} value
+ * @returns {unknown}
+ */
+function bounded(value, depth = 0) {
+  if (typeof value === 'string') return value.length > 2000 ? `${value.slice(0, 2000)}… (${value.length} characters)` : value;
+  if (Array.isArray(value)) {
+    const shown = value.slice(0, 20).map((v) => bounded(v, depth + 1));
+    return value.length > 20 ? [...shown, `… and ${value.length - 20} more`] : shown;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return '…';
+  /** @type {Record<string, unknown>} */
+  const copy = {};
+  if (value instanceof Error) Object.assign(copy, { name: value.name, message: bounded(value.message) });
+  for (const key of Object.keys(value)) copy[key] = bounded(/** @type {Record<string, unknown>} */ (value)[key], depth + 1);
+  return copy;
+}
+
 /** The errors a call gave: its rejection, or its items' errors. @param {{ ok: boolean, value?: any, error?: any }} outcome */
 const errorsOf = (outcome) => (outcome.ok ? (outcome.value?.items ?? []).filter((/** @type {any} */ i) => i.error).map((/** @type {any} */ i) => i.error) : [outcome.error]);
 
@@ -242,7 +265,7 @@ async function startWorld() {
         over = true;
         await within(ordinaryCalls, 60_000, `${label}: the other app's calls`);
         assert.ok(runs >= 1, `${label}: the other app called alongside`);
-        record(`larkbase hostile: ${label}`, keep || !outcome.ok ? (outcome.ok ? outcome.value : outcome.error) : errorsOf(outcome));
+        record(`larkbase hostile: ${label}`, bounded(keep || !outcome.ok ? (outcome.ok ? outcome.value : outcome.error) : errorsOf(outcome)));
         assert.ok(elapsedMs <= deadlineMs + SLACK_MS, `${label}: ended after ${Math.round(elapsedMs)} ms`);
         return { ...outcome, elapsedMs, ordinaryRuns: runs };
       } finally {
@@ -306,6 +329,7 @@ module.exports = {
   assertNoSecret,
   assertFailed,
   errorsOf,
+  bounded,
   tally,
   startWorld,
 };
