@@ -48,14 +48,20 @@ const DEMO_APP = { appId: 'cli_demo0000000000001', appSecret: 'demo-app-secret-f
  *   | 'code-string' | 'expire-negative' | 'expire-zero' | 'expire-huge' | 'empty-token'
  *   | 'wrong-content-type' | 'write-conflict' | 'too-many-requests'} Fault
  * @typedef {{ method: string, path: string, contentType: string | undefined, body: any }} SeenRequest
+ * @typedef {{ perSecond: number, status?: 400 | 429, headers?: 'ogw' | 'retry-after' }} BaseRateLimit
+ *   Lark's gateway's per-app limit on Lark Base requests, in fixed windows of one second: a request
+ *   over `perSecond` gets code 99991400 with HTTP `status` (400, as LARK_API.md says Lark answers,
+ *   or 429) and, by `headers`, `x-ogw-ratelimit-limit` and `x-ogw-ratelimit-reset` (whole seconds
+ *   until the window resets; the default) or only a `Retry-After`.
  */
 
 /**
  * @param {{ apps?: Record<string, string>, storeApps?: Record<string, { secret: string, tenants: string[] }>,
- *   rateLimitPerSecond?: number, port?: number, writeLatencyMs?: number }} [options]
+ *   rateLimitPerSecond?: number, port?: number, writeLatencyMs?: number, baseRateLimit?: BaseRateLimit }} [options]
  *   apps maps a self-built app's App ID to its App Secret; storeApps holds store apps with the
  *   tenants that installed them; port 0 (the default) picks a free one; writeLatencyMs is how long
- *   a Lark Base write holds its table (see lark-base-stand-in.js).
+ *   a Lark Base write holds its table (see lark-base-stand-in.js); baseRateLimit limits each app's
+ *   Lark Base requests (see BaseRateLimit).
  */
 async function startStandIn(options = {}) {
   const apps = new Map(Object.entries(options.apps ?? { [DEMO_APP.appId]: DEMO_APP.appSecret }));
@@ -79,6 +85,13 @@ async function startStandIn(options = {}) {
   const recentByApp = new Map();
   let clockOffsetS = 0;
   const nowS = () => Date.now() / 1000 + clockOffsetS;
+  /** Each token handed out, by the App ID it was issued for: whose Lark Base request it is. */
+  /** @type {Map<string, string>} */
+  const tokenApps = new Map();
+  /** Lark Base requests let through and refused by `baseRateLimit`, and each app's window. */
+  const baseRateLimitStats = { passed: 0, refused: 0 };
+  /** @type {Map<string, { window: number, count: number }>} */
+  const baseWindows = new Map();
 
   /** The lifetime rule: reuse while more than 30 minutes remain, else a new token. */
   function tokenFor(/** @type {string} */ key, /** @type {string} */ prefix) {
@@ -86,6 +99,7 @@ async function startStandIn(options = {}) {
     if (held && held.expiresAt - nowS() > REUSE_THRESHOLD_S) return held;
     const fresh = { token: `${prefix}-${crypto.randomBytes(16).toString('hex')}`, expiresAt: nowS() + LIFETIME_S };
     issued.set(key, fresh);
+    tokenApps.set(fresh.token, key.split(':')[1]);
     if (prefix === 't') liveTenantTokens.set(fresh.token, fresh.expiresAt);
     return fresh;
   }
@@ -116,6 +130,36 @@ async function startStandIn(options = {}) {
   }
 
   const base = createLarkBase({ checkToken, writeLatencyMs: options.writeLatencyMs });
+
+  /**
+   * The gateway's answer to a Lark Base request over its app's limit, or nothing. Requests without
+   * a token this stand-in issued are left to the token check.
+   *
+   * @param {string | undefined} authorization
+   * @returns {[number, object, Record<string, string>] | undefined}
+   */
+  function baseRateRefusal(authorization) {
+    const limit = options.baseRateLimit;
+    const appId = tokenApps.get(/^Bearer (\S+)$/.exec(authorization ?? '')?.[1] ?? '');
+    if (!limit || appId === undefined) return undefined;
+    const now = Date.now();
+    const window = Math.floor(now / 1000);
+    const seen = baseWindows.get(appId);
+    const count = seen?.window === window ? seen.count + 1 : 1;
+    baseWindows.set(appId, { window, count });
+    if (count <= limit.perSecond) {
+      baseRateLimitStats.passed++;
+      return undefined;
+    }
+    baseRateLimitStats.refused++;
+    const reset = String(Math.max(1, Math.ceil(((window + 1) * 1000 - now) / 1000)));
+    /** @type {Record<string, string>} */
+    const headers =
+      limit.headers === 'retry-after'
+        ? { 'Retry-After': reset }
+        : { 'x-ogw-ratelimit-limit': String(limit.perSecond), 'x-ogw-ratelimit-reset': reset };
+    return [limit.status ?? 400, { code: 99991400, msg: 'request trigger frequency limit' }, headers];
+  }
 
   /** @type {http.RequestListener} */
   function handle(req, res) {
@@ -151,6 +195,8 @@ async function startStandIn(options = {}) {
   ) {
     const query = new URL(req.url ?? '', 'http://x').searchParams;
     if (path.startsWith('/open-apis/bitable/')) {
+      const refusal = baseRateRefusal(req.headers.authorization);
+      if (refusal) return send(res, ...refusal);
       const handled = base.handle(
         { method: req.method ?? '', path, query, body, authorization: req.headers.authorization },
         (status, json) => send(res, status, json),
@@ -164,6 +210,7 @@ async function startStandIn(options = {}) {
         tokenRequests: requests.filter((r) => r.path.includes('access_token')).length,
         baseRequests: requests.filter((r) => r.path.startsWith('/open-apis/bitable/')).length,
         base: base.stats,
+        baseRateLimit: baseRateLimitStats,
       });
     }
     if (path === TEST_ITEMS_PATH) {
@@ -341,9 +388,14 @@ async function startStandIn(options = {}) {
     }
   }
 
-  function send(/** @type {http.ServerResponse} */ res, /** @type {number} */ status, /** @type {object} */ json) {
+  function send(
+    /** @type {http.ServerResponse} */ res,
+    /** @type {number} */ status,
+    /** @type {object} */ json,
+    /** @type {Record<string, string>} */ headers = {},
+  ) {
     const text = JSON.stringify(json);
-    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+    res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
     res.end(text);
   }
 
@@ -355,6 +407,8 @@ async function startStandIn(options = {}) {
     requests,
     /** Lark Base: bases, tables and records (lark-base-stand-in.js). */
     base,
+    /** Lark Base requests `baseRateLimit` let through and refused. */
+    baseRateLimit: baseRateLimitStats,
     /** Makes the next request meet this fault instead of a normal answer. */
     inject(/** @type {Fault} */ fault) {
       faults.push(fault);
