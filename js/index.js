@@ -40,8 +40,8 @@ const MAX_ROWS = 100_000;
 const MAX_CELL_CHARS = 1 << 20;
 /** A call's params as JSON, rows included. */
 const MAX_PARAMS_CHARS = 64 << 20;
-/** A call's params other than its rows, as JSON: filters, sort, keys, names. */
-const MAX_HEAD_CHARS = 1 << 20;
+/** Any one of a call's params other than its rows, as JSON: a filter, the sort, the keys. */
+const MAX_FIELD_CHARS = 1 << 20;
 /** An idle instance whose memory grew past this is replaced by a fresh one. */
 const MAX_IDLE_MEMORY_BYTES = 64 << 20;
 /** Tokens kept in the copy of the cache (the module's own cache holds as many). */
@@ -460,13 +460,15 @@ function copyBaseParams(params) {
   if (Array.isArray(rows) && rows.length > MAX_ROWS) {
     throw baseError(`rows has more than ${MAX_ROWS} rows: send them in several calls`, 'rows');
   }
+  const fields = [];
   for (const [field, value] of Object.entries(rest)) {
     if (typeof value === 'string' && value.length > MAX_INPUT_CHARS) throw baseError(`${field} is longer than ${MAX_INPUT_CHARS} characters`, field);
+    const json = JSON.stringify(value);
+    if (json === undefined) continue;
+    if (json.length > MAX_FIELD_CHARS) throw baseError(`${field} comes to more than ${MAX_FIELD_CHARS >> 20} MiB as JSON`, field);
+    fields.push(`${JSON.stringify(field)}:${json}`);
   }
-  const head = JSON.stringify(rest);
-  if (head.length > MAX_HEAD_CHARS) {
-    throw baseError(`params other than rows come to more than ${MAX_HEAD_CHARS >> 20} MiB as JSON`, 'params');
-  }
+  const head = `{${fields.join(',')}}`;
   const parts = [head.slice(0, -1)];
   let chars = head.length;
   if (Array.isArray(rows)) {
@@ -497,8 +499,9 @@ function copyBaseParams(params) {
 }
 
 /**
- * One row as JSON, each cell copied on its own: a cell over `MAX_CELL_CHARS` is left out and named
- * in `tooLarge`, for the module to refuse if it is a column.
+ * One row as JSON, each cell copied on its own: a cell over `MAX_CELL_CHARS` (or whose name is over
+ * `MAX_INPUT_CHARS`) is left out and named in `tooLarge`, for the module to refuse if it is meant
+ * for a column.
  *
  * @param {unknown} row
  * @returns {string}
@@ -514,6 +517,11 @@ function rowJson(row) {
   const cells = [];
   const tooLarge = [];
   for (const [name, value] of Object.entries(fields)) {
+    // No column has a name so long: only its length is copied in, for the module to refuse.
+    if (name.length > MAX_INPUT_CHARS) {
+      tooLarge.push(`(a name of ${name.length} characters)`);
+      continue;
+    }
     const json = JSON.stringify(value);
     if (json === undefined) continue;
     if (json.length > MAX_CELL_CHARS) tooLarge.push(name);

@@ -102,7 +102,14 @@ impl SecretForms {
             decode_quoted_printable,
             decode_html,
         ];
-        let mut layer: Vec<String> = vec![text.chars().take(SEARCHED_CHARS).collect()];
+        let text: String = text.chars().take(SEARCHED_CHARS).collect();
+        // Escapes are decoded in the text as it is and unhidden: `％４１` or `%` and `41` split by a
+        // zero-width space are escapes too.
+        let unhidden = unhide(&text);
+        let mut layer = vec![text];
+        if !layer.contains(&unhidden) {
+            layer.push(unhidden);
+        }
         for round in 0..=ROUNDS {
             if layer.iter().any(|text| self.holds_form(text)) {
                 return true;
@@ -135,27 +142,36 @@ impl SecretForms {
     }
 }
 
-/// Text as the search compares it: compatibility forms (full-width letters, ligatures,
-/// mathematical letters, circled digits) decomposed to plain ones, every character that shows
-/// nothing or only marks another dropped (controls, format and zero-width characters, combining
-/// marks, variation selectors, tags, spaces and Hangul fillers), with ASCII punctuation too when
-/// `drop_punctuation`, and letters in lower case. So a secret split by any of them (commas and
+/// Text as the search compares it: unhidden (see `unhide`), with white space dropped too, and
+/// ASCII punctuation when `drop_punctuation`, and ASCII letters in lower case (after the
+/// decomposition, no other letter lowers to one). So a secret split by any of them (commas and
 /// colons included), or spelled in full width, is still found.
 fn fold(text: &str, drop_punctuation: bool) -> String {
     let shown = |c: &char| {
-        c.is_ascii_alphanumeric() || !c.is_ascii() || (!drop_punctuation && c.is_ascii_graphic())
+        c.is_ascii_alphanumeric()
+            || (!c.is_ascii() && !c.is_whitespace())
+            || (!drop_punctuation && c.is_ascii_graphic())
     };
-    if text.is_ascii() {
-        return text
-            .chars()
-            .filter(shown)
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-    }
-    unicode::fold(text).chars().filter(shown).collect()
+    unhide(text)
+        .chars()
+        .filter(shown)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
-/// The Unicode part of `fold`: the host's own normalisation and character classes in wasm
+/// `text` with compatibility forms (full-width letters and signs, ligatures, mathematical
+/// letters, circled digits) decomposed to plain ones, and every character that draws nothing or
+/// only marks another (controls, format and zero-width characters, combining marks, variation
+/// selectors, tags, Hangul fillers) dropped. Case, spaces and punctuation are kept, so that the
+/// escapes in it still decode: `％４１` and `%\u{200B}41` are `%41`.
+fn unhide(text: &str) -> String {
+    if text.is_ascii() {
+        return text.chars().filter(|c| !c.is_ascii_control()).collect();
+    }
+    unicode::unhide(text)
+}
+
+/// The Unicode part of `unhide`: the host's own normalisation and character classes in wasm
 /// (`String.prototype.normalize`, a `/\p{...}/u` pattern), the same from crates natively.
 #[cfg(target_arch = "wasm32")]
 mod unicode {
@@ -165,11 +181,10 @@ mod unicode {
         static HIDDEN: RegExp = RegExp::new(super::HIDDEN_PATTERN, "gu");
     }
 
-    pub fn fold(text: &str) -> String {
+    pub fn unhide(text: &str) -> String {
         let decomposed = JsString::from(text).normalize("NFKD");
         HIDDEN
             .with(|hidden| decomposed.replace_by_pattern(hidden, ""))
-            .to_lower_case()
             .into()
     }
 }
@@ -184,21 +199,19 @@ mod unicode {
             regex::Regex::new(&super::HIDDEN_PATTERN.replace("\\u", "\\x")).ok();
     }
 
-    pub fn fold(text: &str) -> String {
+    pub fn unhide(text: &str) -> String {
         let decomposed: String = text.nfkd().collect();
-        let shown = HIDDEN.with(|hidden| match hidden {
+        HIDDEN.with(|hidden| match hidden {
             Some(hidden) => hidden.replace_all(&decomposed, "").into_owned(),
             None => decomposed,
-        });
-        shown.to_lowercase()
+        })
     }
 }
 
-/// What shows nothing or only marks another character: marks (combining, variation selectors),
-/// controls, format, private-use and unassigned characters, separators and white space, and the
-/// Hangul fillers, which are letters that draw nothing.
-const HIDDEN_PATTERN: &str =
-    r"[\p{M}\p{C}\p{Z}\p{White_Space}\u{115F}\u{1160}\u{3164}\u{FFA0}\u{2800}]";
+/// What draws nothing or only marks another character: marks (combining, variation selectors),
+/// controls, format, private-use and unassigned characters, and the Hangul fillers and the blank
+/// braille pattern, which are letters and symbols that draw nothing.
+const HIDDEN_PATTERN: &str = r"[\p{M}\p{C}\u{115F}\u{1160}\u{3164}\u{FFA0}\u{2800}]";
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -600,6 +613,36 @@ mod tests {
             unicode::HIDDEN.with(Option::is_some),
             "the pattern compiles"
         );
+    }
+
+    #[test]
+    fn escapes_in_full_width_or_split_by_what_draws_nothing_still_decode() {
+        let secret = "t-0123456789abcdef";
+        let forms = SecretForms::new(secret);
+        let percent: String = secret.bytes().map(|b| format!("%{b:02X}")).collect();
+        let wide = |text: &str| -> String {
+            text.chars()
+                .map(|c| match c {
+                    '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+                    c => c,
+                })
+                .collect()
+        };
+        let split =
+            |text: &str, by: char| -> String { text.chars().flat_map(|c| [c, by]).collect() };
+        let json: String = secret
+            .chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect();
+        let html: String = secret.chars().map(|c| format!("&#{};", c as u32)).collect();
+        for spelling in [
+            wide(&percent),
+            split(&percent, '\u{200B}'),
+            split(&json, '\u{200B}'),
+            wide(&html),
+        ] {
+            assert!(forms.found_in(&format!("echo {spelling}")), "{spelling}");
+        }
     }
 
     #[test]

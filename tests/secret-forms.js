@@ -15,6 +15,8 @@ const NAMED = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', sol
 
 /** @param {string} text */
 const fold = (text) => text.normalize('NFKD').replace(HIDDEN, '').toLowerCase();
+/** Compatibility forms decomposed and what draws nothing dropped, so that escapes in it still decode. @param {string} text */
+const unhide = (text) => text.normalize('NFKD').replace(/[\p{M}\p{C}\u115F\u1160\u3164\uFFA0\u2800]/gu, '');
 
 /** @param {string} text */
 function decodeBackslash(text) {
@@ -128,8 +130,8 @@ function base32Forms(bytes) {
  * @returns {string[]}
  */
 function readings(text) {
-  const seen = new Set([text]);
-  let layer = [text];
+  const seen = new Set([text, unhide(text)]);
+  let layer = [...seen];
   for (let round = 0; round < ROUNDS && layer.length > 0; round++) {
     /** @type {string[]} */
     const next = [];

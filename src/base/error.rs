@@ -83,10 +83,12 @@ pub struct BaseError {
     pub rate_limit: Option<f64>,
     /// The answer was refused for its size (bytes or values): a smaller page of it may pass.
     pub oversized: bool,
+    /// The request went out at least once: a write that failed so may have been applied.
+    pub sent: bool,
 }
 
 const APPLIED: &str = "; the batch may have been applied";
-/// The most of any text an error keeps: well within what the secret search reads.
+/// The most of any text an error keeps: the secret search reads twice as far (see `withhold`).
 const MAX_TEXT_CHARS: usize = 2000;
 
 /// What replaces a text of an error that held a secret.
@@ -109,6 +111,7 @@ impl BaseError {
             rate_reset_ms: None,
             rate_limit: None,
             oversized: false,
+            sent: false,
         }
     }
 
@@ -185,11 +188,14 @@ impl BaseError {
     /// Lark Base's answer did not prove which record a created row became, although the batch may
     /// have been applied.
     pub fn unproven_create(client_token: &str) -> Self {
-        Self::bad_response(
-            "batch_create's answer does not show which record is this item's",
-            None,
-        )
-        .perhaps_created(client_token)
+        let answered = Self {
+            sent: true,
+            ..Self::bad_response(
+                "batch_create's answer does not show which record is this item's",
+                None,
+            )
+        };
+        answered.perhaps_created(client_token)
     }
 
     /// A create batch that failed this way may still have been applied (the answer was lost, or
@@ -207,8 +213,17 @@ impl BaseError {
 
     /// A write batch that failed this way may still have been applied: the request may have
     /// reached Lark although no answer, or no sensible one, came back. Lark's own refusals were
-    /// not applied and are left as they are.
+    /// not applied and are left as they are; a batch never sent (its call's deadline passed
+    /// first) is `NOT_SENT`.
     pub fn perhaps_applied(mut self, hint: &str) -> Self {
+        if !self.sent {
+            return Self {
+                code: BaseErrorCode::NotSent,
+                message: format!("not sent: {}", self.message),
+                hint: "nothing of this item was written: run it again".to_owned(),
+                ..self
+            };
+        }
         let unknown = matches!(
             self.code,
             BaseErrorCode::Timeout

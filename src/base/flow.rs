@@ -150,11 +150,13 @@ pub struct SearchResult {
     pub total: Option<u64>,
 }
 
-/// Which of an app's lanes a request goes in (see `pace`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lane {
+/// Which of an app's lanes a request goes in (see `pace`); a write brings the items it writes
+/// (and a create batch its client token), for the journal, which is told just before the batch
+/// is first sent.
+#[derive(Clone, Copy)]
+enum Lane<'r> {
     Read,
-    Write,
+    Write(&'r [u32], Option<&'r str>),
 }
 
 pub struct Base<'a, P: Platform, T: TokenSource> {
@@ -432,13 +434,12 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 })
                 .map(|row| row.item)
                 .collect();
-            self.note_sent(&items, None);
             let answer = self
                 .call(
                     "POST",
                     url,
                     Some(json(&RequestBody::Delete(body))),
-                    Lane::Write,
+                    Lane::Write(&items, None),
                     answer::deleted,
                 )
                 .await;
@@ -560,9 +561,9 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 &format!("?client_token={client_token}"),
             );
             let items: Vec<u32> = batch.iter().map(|(_, row)| row.item).collect();
-            self.note_sent(&items, Some(&self.client_token));
+            let lane = Lane::Write(&items, Some(&self.client_token));
             let answer = self
-                .call("POST", url, Some(body), Lane::Write, answer::records)
+                .call("POST", url, Some(body), lane, answer::records)
                 .await;
             let created = answer.and_then(|records| {
                 pair_created(batch, records, &kinds, &mut self.written.borrow_mut())
@@ -606,13 +607,12 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                     .collect(),
             };
             let items: Vec<u32> = batch.iter().map(|(_, row, _)| row.item).collect();
-            self.note_sent(&items, None);
             let answer = self
                 .call(
                     "POST",
                     url,
                     Some(json(&RequestBody::Update(body))),
-                    Lane::Write,
+                    Lane::Write(&items, None),
                     answer::records,
                 )
                 .await;
@@ -770,11 +770,14 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         method: &'static str,
         url: String,
         body: Option<String>,
-        lane: Lane,
+        lane: Lane<'_>,
         read: impl FnOnce(Value) -> Result<D, Problem>,
     ) -> Result<D, BaseError> {
         let (status, answer) = self.exchange(method, url, body, lane).await?;
-        read(answer.data).map_err(|problem| BaseError::bad_response(problem, Some(status)))
+        read(answer.data).map_err(|problem| BaseError {
+            sent: true,
+            ..BaseError::bad_response(problem, Some(status))
+        })
     }
 
     /// One request, with a token from the source, paced with the app's other requests, retried
@@ -784,9 +787,31 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         method: &'static str,
         url: String,
         body: Option<String>,
-        lane: Lane,
+        lane: Lane<'_>,
+    ) -> Result<(u16, Answer), BaseError> {
+        let sent = Cell::new(false);
+        let answer = self.attempts(method, url, body, lane, &sent).await;
+        answer.map_err(|e| BaseError {
+            sent: sent.get(),
+            ..e
+        })
+    }
+
+    /// The tries of `exchange`; `sent` is set (and a write's items told to the journal) just
+    /// before the request first goes out.
+    async fn attempts(
+        &self,
+        method: &'static str,
+        url: String,
+        body: Option<String>,
+        lane: Lane<'_>,
+        sent: &Cell<bool>,
     ) -> Result<(u16, Answer), BaseError> {
         let s = self.settings;
+        let journal = match lane {
+            Lane::Write(items, client_token) => Some((items, client_token)),
+            Lane::Read => None,
+        };
         let lane = self.lane_key(lane);
         let mut request: Request<()> = Request {
             method,
@@ -819,6 +844,10 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             request.bearer = Some(token.clone());
             let remaining = self.remaining_ms()?;
             let timeout_ms = f64::from(s.timeout_ms).min(remaining).ceil() as u32;
+            if let (Some((items, client_token)), false) = (journal, sent.get()) {
+                self.note_sent(items, client_token);
+            }
+            sent.set(true);
             let error = match self.platform.send(&request, timeout_ms).await {
                 Ok(answer) => match self.check(&answer, &token) {
                     Ok(answer) => {
@@ -884,11 +913,11 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
     }
 
     /// The app's lane: its reads, or its writes to this base.
-    fn lane_key(&self, lane: Lane) -> u64 {
+    fn lane_key(&self, lane: Lane<'_>) -> u64 {
         let app = self.tokens.app();
         match lane {
             Lane::Read => strong_hash(&format!("read {app}")),
-            Lane::Write => strong_hash(&format!("write {app} {}", self.settings.app_token)),
+            Lane::Write(..) => strong_hash(&format!("write {app} {}", self.settings.app_token)),
         }
     }
 

@@ -192,7 +192,7 @@ fn cells(
                     column: Some(name.clone()),
                     ..BaseError::new(
                         BaseErrorCode::InvalidValue,
-                        format!("the table has no column named '{name}'"),
+                        format!("the table has no column named '{}'", shown_text(&name)),
                         &format!("the table's columns are: {}", column_list(columns)),
                     )
                 })
@@ -212,13 +212,13 @@ fn cells(
     Ok(cells)
 }
 
-/// The table's column names for a hint: the first 30, each cut to 60 characters.
+/// The table's column names for a hint: the first 30.
 fn column_list(columns: &[Field]) -> String {
     const SHOWN: usize = 30;
     let mut names: Vec<String> = columns
         .iter()
         .take(SHOWN)
-        .map(|f| shorten(&f.name))
+        .map(|f| shown_text(&f.name))
         .collect();
     if columns.len() > SHOWN {
         names.push("...".to_owned());
@@ -226,14 +226,15 @@ fn column_list(columns: &[Field]) -> String {
     names.join(", ")
 }
 
-/// A name from the server or the input, cut to a length a message can show.
-fn shorten(text: &str) -> String {
-    const MAX_CHARS: usize = 60;
-    let mut short: String = text.chars().take(MAX_CHARS).collect();
-    if text.chars().nth(MAX_CHARS).is_some() {
-        short.push('…');
+/// A name or value from the server or the input as a message shows it: whole, or, past 100
+/// characters, only its length (a text cut short could leave part of a secret in it, where the
+/// search for it would no longer see the whole).
+fn shown_text(text: &str) -> String {
+    const MAX_CHARS: usize = 100;
+    match text.chars().nth(MAX_CHARS) {
+        None => text.to_owned(),
+        Some(_) => format!("(a text of {} characters)", text.chars().count()),
     }
-    short
 }
 
 /// The key columns, checked: each must exist and be of a type that compares exactly.
@@ -350,10 +351,10 @@ fn others(items: &[u32], item: u32) -> String {
     }
 }
 
-/// A key as a message shows it: the item's own values, shortened.
+/// A key as a message shows it: the item's own values.
 fn shown(key: &Key) -> String {
     key.iter()
-        .map(|part| format!("'{}'", shorten(part)))
+        .map(|part| format!("'{}'", shown_text(part)))
         .collect::<Vec<_>>()
         .join(", ")
 }
