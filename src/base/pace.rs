@@ -34,6 +34,9 @@ pub struct Lane {
     pub next_at: f64,
     /// Refusals in a row, for the backoff when Lark does not say when to resume.
     pub strikes: u32,
+    /// Requests that went through since the last refusal: how many the window allows, when a
+    /// gateway does not say (a proxy's plain 429).
+    pub passed: u32,
     pub slowed_at: f64,
     pub touched: f64,
 }
@@ -109,7 +112,9 @@ impl Pacer {
                 }
             };
             l.resume_at = l.resume_at.max(now + pause);
-            if let Some(limit) = limit.filter(|n| *n >= 1.0) {
+            let seen = (l.passed > 0).then_some(f64::from(l.passed));
+            l.passed = 0;
+            if let Some(limit) = limit.filter(|n| *n >= 1.0).or(seen) {
                 // The window is at least a second; a longer reset shows a longer window.
                 let window = reset_ms.unwrap_or(0.0).clamp(1000.0, MAX_PAUSE_MS);
                 l.interval_ms = l.interval_ms.max(window / limit);
@@ -122,6 +127,7 @@ impl Pacer {
     pub fn went_through(&self, lane: u64) {
         if let Some(l) = self.lanes.borrow_mut().get_mut(&lane) {
             l.strikes = 0;
+            l.passed = l.passed.saturating_add(1);
         }
     }
 
@@ -210,6 +216,19 @@ mod tests {
         pacer.slow_down(1, 500.0, Some(2000.0), None, 0.5);
         assert!(!pacer.open(1, slot));
         assert_eq!(pacer.reserve(1, slot), 2500.0);
+    }
+
+    #[test]
+    fn without_a_limit_the_requests_that_went_through_tell_the_pace() {
+        let pacer = Pacer::default();
+        pacer.slow_down(1, 0.0, None, None, 0.5);
+        for _ in 0..5 {
+            pacer.went_through(1);
+        }
+        // A plain 429 that asks for a second: five went through in the window before it.
+        pacer.slow_down(1, 10_000.0, Some(1000.0), None, 0.5);
+        let slots: Vec<f64> = (0..3).map(|_| pacer.reserve(1, 10_000.0)).collect();
+        assert_eq!(slots, [11_000.0, 11_200.0, 11_400.0]);
     }
 
     #[test]

@@ -107,6 +107,7 @@ pub fn pace_lanes() -> JsValue {
                     l.interval_ms,
                     l.next_at,
                     f64::from(l.strikes),
+                    f64::from(l.passed),
                     l.slowed_at,
                     l.touched,
                 ];
@@ -124,12 +125,13 @@ pub fn restore_pace(#[wasm_bindgen(unchecked_param_type = "PaceLane[]")] lanes: 
         return;
     };
     let lanes = lanes.into_iter().filter_map(
-        |(key, [resume_at, interval_ms, next_at, strikes, slowed_at, touched])| {
+        |(key, [resume_at, interval_ms, next_at, strikes, passed, slowed_at, touched])| {
             let lane = Lane {
                 resume_at,
                 interval_ms,
                 next_at,
                 strikes: strikes.clamp(0.0, 1000.0) as u32,
+                passed: passed.clamp(0.0, 1e9) as u32,
                 slowed_at,
                 touched,
             };
@@ -140,7 +142,7 @@ pub fn restore_pace(#[wasm_bindgen(unchecked_param_type = "PaceLane[]")] lanes: 
 }
 
 /// A lane as it crosses to the JS entry and back: its key, and its times and counts.
-type PaceLane = (String, [f64; 6]);
+type PaceLane = (String, [f64; 7]);
 
 /// Where the token comes from. One type for both, so the flow is compiled once.
 enum Tokens {
@@ -249,7 +251,7 @@ export interface LarkbaseHost {
   journal?: (items: number[], clientToken: string | undefined) => void;
 }
 /** An app's pace, carried to the instance that replaces this one. */
-export type PaceLane = [string, [number, number, number, number, number, number]];
+export type PaceLane = [string, [number, number, number, number, number, number, number]];
 /** Where, with which token, and how patiently: what every Lark Base call takes. */
 export interface BaseParams {
   /** The base: its browser URL (`https://<tenant>.larksuite.com/base/<app_token>?table=...`) or its app_token. */
