@@ -544,7 +544,11 @@ test('the editor reloads each list when what it loads from changes, and the Tabl
   /** @param {string} name */
   const all = (name) => description.properties.filter((/** @type {any} */ p) => p.name === name);
   const dependsOn = ['credentialSource', 'domain', 'baseUrl', 'base.value', 'table.value'];
-  for (const mapper of all('columns')) assert.deepEqual(mapper.typeOptions?.loadOptionsDependsOn, dependsOn);
+  for (const mapper of all('columns')) {
+    assert.deepEqual(mapper.typeOptions?.loadOptionsDependsOn, dependsOn);
+    // Columns a person did not add are not written (n8n would fill them with false or 0).
+    assert.equal(mapper.typeOptions?.resourceMapper?.addAllFields, false);
+  }
   /** @type {any[]} */
   const nested = [
     ...all('filters').flatMap((/** @type {any} */ p) => /** @type {any} */ (p).options[0].values),

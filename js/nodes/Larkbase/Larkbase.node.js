@@ -190,6 +190,7 @@ const properties = [
     default: { mode: 'list', value: '' },
     // Not required: left empty, the table of the base's URL (its ?table=) is used.
     description: "The table. Left empty, the table in the base's URL (its ?table=) is used.",
+    hint: "Left empty: the table in the base's URL (?table=tbl…).",
     typeOptions: { loadOptionsDependsOn: ['base.value'] },
     displayOptions: { show: { resource: ['record', 'field'] } },
     modes: [
@@ -244,7 +245,9 @@ const properties = [
         resourceMapperMethod: 'getColumns',
         mode: 'add',
         fieldWords: { singular: 'column', plural: 'columns' },
-        addAllFields: true,
+        // Only the columns a person adds are written: with all of them added, n8n fills the ones
+        // left alone with false (checkboxes) or, in 1.x, 0 (numbers), and an update overwrites them.
+        addAllFields: false,
         multiKeyMatch: true,
         supportAutoMap: true,
         // Shown above the note that says why, with n8n's Retry link.
@@ -267,7 +270,9 @@ const properties = [
         resourceMapperMethod: 'getColumns',
         mode: 'upsert',
         fieldWords: { singular: 'column', plural: 'columns' },
-        addAllFields: true,
+        // Only the columns a person adds are written: with all of them added, n8n fills the ones
+        // left alone with false (checkboxes) or, in 1.x, 0 (numbers), and an update overwrites them.
+        addAllFields: false,
         multiKeyMatch: true,
         supportAutoMap: true,
         // Shown above the note that says why, with n8n's Retry link.
