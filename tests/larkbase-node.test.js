@@ -513,8 +513,10 @@ test('a list that cannot load says why and what to do: wrong base, no permission
     assert.match(/** @type {any} */ (lists.columns).error, why, 'the column lists');
     assert.match(lists.mapper.notice, why, 'the column mapper');
     assert.doesNotMatch(lists.mapper.notice, /no columns that can be written/);
-    for (const text of [/** @type {any} */ (lists.tables).error, /** @type {any} */ (lists.columns).error, lists.mapper.notice]) {
+    for (const text of [/** @type {any} */ (lists.tables).error, /** @type {any} */ (lists.columns).error]) {
       assert.ok(!text.includes('-'), `no ASCII hyphen, which n8n's Table list would break the message at: ${text}`);
+    }
+    for (const text of [/** @type {any} */ (lists.tables).error, /** @type {any} */ (lists.columns).error, lists.mapper.notice]) {
       assert.ok(!text.includes(token), 'no token in the message');
     }
     return lists;

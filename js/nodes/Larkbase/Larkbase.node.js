@@ -29,8 +29,9 @@ const WRITES = ['create', 'update', 'upsert'];
 /**
  * What the editor's column lists and the column mapper load from: n8n reloads them when one of
  * these changes. The Access Token is left out on purpose (see the README): a token refreshed for
- * the same app would make n8n's mapper forget the columns mapped by hand, and a token that gets
- * its value (the node before ran) already reloads them, since n8n then sees every dependency anew.
+ * the same app would make n8n's mapper forget the columns mapped by hand. A token that gets its
+ * value (the node before ran) reloads the column lists anyway (n8n then sees every dependency
+ * anew), and the mapper under Map Automatically (n8n reloads it after each execution).
  */
 const LIST_DEPENDS_ON = ['credentialSource', 'domain', 'baseUrl', 'base.value', 'table.value'];
 
@@ -850,7 +851,9 @@ async function listOrThrow(/** @type {ILoadOptionsFunctions} */ context, /** @ty
   try {
     return await editorCall(context, operation, needsTable);
   } catch (error) {
-    const message = /** @type {Error} */ (error).message;
+    // n8n's Table list breaks a message apart at every dash: hyphens become non-breaking ones,
+    // which it leaves alone.
+    const message = /** @type {Error} */ (error).message.replace(/\s+[\u2013\u2014]\s+/g, ': ').replace(/-/g, '\u2011');
     const shown = new NodeOperationError(context.getNode(), message);
     // n8n swaps a message that names a network code (ENOTFOUND...) for a generic one; ours says more.
     shown.message = message;
@@ -858,16 +861,8 @@ async function listOrThrow(/** @type {ILoadOptionsFunctions} */ context, /** @ty
   }
 }
 
-/**
- * Why a list cannot load, in one line for the editor. n8n's Table list breaks a message apart at
- * every dash, so hyphens become non-breaking ones, which it leaves alone.
- */
-class ListProblem extends Error {
-  /** @param {string} message */
-  constructor(message) {
-    super(message.replace(/\s+[\u2013\u2014]\s+/g, ': ').replace(/-/g, '\u2011'));
-  }
-}
+/** Why a list cannot load, in one line for the editor. */
+class ListProblem extends Error {}
 
 const NOT_RUN =
   'The Access Token has no value in the editor yet: it reads the output of the node before this one, which has not run. ' +
