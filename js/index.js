@@ -8,8 +8,11 @@
 //   getter or a proxy can throw, and a throw inside the module's own reads would escape;
 // - it keeps Node's event loop alive while any call is pending (the modules' timers do not), with
 //   one message port for all calls;
-// - it replaces an instance that trapped (a `WebAssembly.RuntimeError`): every call pending on it
-//   is rejected with a typed error and the next call gets a fresh instance (its state is lost).
+// - it replaces an instance that trapped (a `WebAssembly.RuntimeError`): calls that are safe to
+//   repeat (tokens, reads) run again on a fresh one, writes get a per-row outcome from the journal
+//   the module kept for them, and the token cache is re-seeded from the copy kept here;
+// - it replaces an idle instance whose memory grew large (WebAssembly memory never shrinks), so
+//   that one large call does not hold memory for the life of the process.
 
 /** @typedef {import('./index').TokenParams} TokenParams */
 /** @typedef {import('./index').TokenResult} TokenResult */
@@ -17,23 +20,92 @@
 /** @typedef {ReturnType<typeof import('../pkg/larkbase_get_token').instantiate>} TokenCore */
 /** @typedef {ReturnType<typeof import('../pkg/larkbase_base').instantiate>} BaseCore */
 /**
- * One module: how to load it, the name of its errors, its current instance, and the reject
- * functions of the calls pending on that instance, for when it breaks.
+ * One module: how to load it, the name of its errors, its current instance, the reject functions
+ * of the calls pending on that instance (for when it breaks), and what a fresh instance takes over
+ * from the one before (`carry` is asked when an idle instance is retired, `seed` given each new one).
  *
  * @template Core
  * @typedef {{ load: () => { instantiate(onTrap: (error: unknown) => void): Core }, errorName: string,
- *   core: Core | undefined, pending: Set<(error: unknown) => void> }} Slot
+ *   core: Core | undefined, pending: Set<(error: unknown) => void>, carry: (core: Core) => void,
+ *   seed: (core: Core) => void }} Slot
  */
 
 /** The params fields the module reads; `fetch` is handed over on its own. */
 const FIELDS = ['appId', 'appSecret', 'tokenType', 'domain', 'timeoutMs', 'appTicket', 'tenantKey', 'cache', 'maxAttempts', 'deadlineMs'];
 /** Strings longer than this are not copied into the module; it reports them as too long. */
 const MAX_INPUT_CHARS = 4096;
+/** Lark Base rows per call. */
+const MAX_ROWS = 100_000;
+/** A cell's JSON: Lark's longest text cell is 100,000 characters. Larger cells are not copied in. */
+const MAX_CELL_CHARS = 1 << 20;
+/** A call's params as JSON, rows included. */
+const MAX_PARAMS_CHARS = 64 << 20;
+/** A call's params other than its rows, as JSON: filters, sort, keys, names. */
+const MAX_HEAD_CHARS = 1 << 20;
+/** An idle instance whose memory grew past this is replaced by a fresh one. */
+const MAX_IDLE_MEMORY_BYTES = 64 << 20;
+/** Tokens kept in the copy of the cache (the module's own cache holds as many). */
+const MIRRORED_TOKENS = 1000;
+/** What replaces an error's text that held the App Secret. */
+const WITHHELD = '(withheld: it held the access token or the App Secret)';
+
+/**
+ * The token cache as the entry keeps a copy of it, key by key: an instance that breaks or is
+ * retired takes its cache with it, and the next one is seeded from this copy.
+ */
+const tokenMirror = {
+  /** @type {Map<string, import('../pkg/larkbase_get_token').CacheEntry>} */
+  entries: new Map(),
+  /** The module's cache clock this copy is up to date with. */
+  clock: 0,
+  /** @param {TokenCore} core */
+  sync(core) {
+    const [clock, ...flat] = core.cacheChanges(this.clock);
+    for (let at = 0; at + 4 < flat.length; at += 5) {
+      const entry = /** @type {import('../pkg/larkbase_get_token').CacheEntry} */ (flat.slice(at, at + 5));
+      this.entries.delete(entry[0]);
+      this.entries.set(entry[0], entry);
+    }
+    for (const key of this.entries.keys()) {
+      if (this.entries.size <= MIRRORED_TOKENS) break;
+      this.entries.delete(key);
+    }
+    this.clock = /** @type {number} */ (clock);
+  },
+};
 
 /** @type {Slot<TokenCore>} */
-const tokenModule = { load: () => require('../pkg/larkbase_get_token.js'), errorName: 'LarkbaseTokenError', core: undefined, pending: new Set() };
+const tokenModule = {
+  load: () => require('../pkg/larkbase_get_token.js'),
+  errorName: 'LarkbaseTokenError',
+  core: undefined,
+  pending: new Set(),
+  carry: (core) => tokenMirror.sync(core),
+  seed: (core) => {
+    tokenMirror.clock = 0;
+    if (tokenMirror.entries.size > 0) core.restoreCache([...tokenMirror.entries.values()]);
+  },
+};
+
+/** The pace of each app's Lark Base calls, carried from a retired instance to the next. */
+let carriedPace = /** @type {import('../pkg/larkbase_base').PaceLane[]} */ ([]);
 /** @type {Slot<BaseCore>} */
-const baseModule = { load: () => require('../pkg/larkbase_base.js'), errorName: 'LarkbaseError', core: undefined, pending: new Set() };
+const baseModule = {
+  load: () => require('../pkg/larkbase_base.js'),
+  errorName: 'LarkbaseError',
+  core: undefined,
+  pending: new Set(),
+  carry: (core) => {
+    carriedPace = core.paceLanes();
+  },
+  seed: (core) => {
+    if (carriedPace.length > 0) core.restorePace(carriedPace);
+    carriedPace = [];
+  },
+};
+
+/** Errors made here for a call whose instance broke: those calls may be run again. */
+const brokeUnder = new WeakSet();
 
 /**
  * A module's instance. Modules are compiled on their first call, so that requiring the package
@@ -46,10 +118,38 @@ const baseModule = { load: () => require('../pkg/larkbase_base.js'), errorName: 
 function instance(slot) {
   if (slot.core === undefined) {
     const fresh = slot.load().instantiate((error) => broken(slot, fresh, error));
+    slot.seed(fresh);
     slot.core = fresh;
     slot.pending = new Set();
   }
   return slot.core;
+}
+
+/**
+ * Runs a call of a module, and once more on a fresh instance if the instance broke under it: for
+ * calls that are safe to repeat (tokens, reads). `recover` decides for the others.
+ *
+ * @template Core, T
+ * @param {Slot<Core>} slot
+ * @param {(core: Core) => Promise<T>} call
+ * @param {(error: unknown) => T | Promise<T>} [recover] for a call whose instance broke
+ * @returns {Promise<T>}
+ */
+function run(slot, call, recover) {
+  const once = () => {
+    /** @type {Core} */
+    let core;
+    try {
+      core = instance(slot);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return track(slot, core, () => call(core));
+  };
+  return once().catch((error) => {
+    if (!brokeUnder.has(/** @type {object} */ (error))) throw error;
+    return recover ? recover(error) : once();
+  });
 }
 
 /**
@@ -60,17 +160,21 @@ function instance(slot) {
  */
 function getToken(params) {
   const input = snapshot(params);
-  /** @type {TokenCore | undefined} */
-  let current;
-  try {
-    current = instance(tokenModule);
-    const hit = current.cachedToken(input.params);
-    if (hit !== undefined) return Promise.resolve(tokenResult(hit));
-  } catch (error) {
-    return Promise.reject(current ? broken(tokenModule, current, error) : error);
+  for (let tries = 0; tries < 2; tries++) {
+    /** @type {TokenCore | undefined} */
+    let core;
+    try {
+      core = instance(tokenModule);
+      const hit = core.cachedToken(input.params);
+      if (hit !== undefined) return Promise.resolve(tokenResult(hit));
+      break;
+    } catch (error) {
+      // A trap in the cache lookup: once more, on a fresh instance.
+      if (core === undefined || tries > 0) return Promise.reject(core ? broken(tokenModule, core, error) : error);
+      broken(tokenModule, core, error);
+    }
   }
-  const core = current;
-  return track(tokenModule, core, () => core.getToken(input.params, input.fetch)).then(tokenResult);
+  return run(tokenModule, (core) => core.getToken(input.params, input.fetch).finally(() => tokenMirror.sync(core))).then(tokenResult);
 }
 
 /**
@@ -81,14 +185,7 @@ function getToken(params) {
  */
 function resendAppTicket(params) {
   const input = snapshot(params);
-  /** @type {TokenCore} */
-  let core;
-  try {
-    core = instance(tokenModule);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return track(tokenModule, core, () => core.resendAppTicket(input.params, input.fetch)).then(([code, msg, url]) => ({
+  return run(tokenModule, (core) => core.resendAppTicket(input.params, input.fetch)).then(([code, msg, url]) => ({
     request: { url },
     response: { code, msg },
   }));
@@ -97,6 +194,8 @@ function resendAppTicket(params) {
 /** Empties the token cache. Loads nothing when the module was never used, as the cache is empty then. */
 function clearTokenCache() {
   tokenModule.core?.clearTokenCache();
+  tokenMirror.entries.clear();
+  tokenMirror.clock = 0;
 }
 
 /** Bytes of the token module's WebAssembly memory, 0 before the first call: a diagnostic. */
@@ -181,6 +280,7 @@ function track(slot, core, call) {
       settled = true;
       pending.delete(fail);
       keepAlive.release();
+      retireIfLarge(slot, core);
       settle();
     };
     /** @param {unknown} error */
@@ -210,6 +310,7 @@ function track(slot, core, call) {
  */
 function broken(slot, broke, _thrown) {
   const error = internalError(slot.errorName);
+  brokeUnder.add(error);
   if (broke === slot.core) {
     slot.core = undefined;
     const failed = slot.pending;
@@ -220,12 +321,32 @@ function broken(slot, broke, _thrown) {
 }
 
 /**
+ * Replaces an instance that no call is using any more once its memory grew past the cap:
+ * WebAssembly memory never shrinks, so a large call would otherwise keep it for good. What the
+ * next instance needs (the token cache, the pace of each app) is carried over.
+ *
+ * @template Core
+ * @param {Slot<Core>} slot
+ * @param {Core} core
+ */
+function retireIfLarge(slot, core) {
+  if (core !== slot.core || slot.pending.size > 0) return;
+  const bytes = /** @type {{ wasmMemoryBytes(): number }} */ (/** @type {unknown} */ (core)).wasmMemoryBytes();
+  if (bytes <= MAX_IDLE_MEMORY_BYTES) return;
+  try {
+    slot.carry(core);
+  } finally {
+    slot.core = undefined;
+  }
+}
+
+/**
  * The module's own error for this case, made here because the module can no longer make it.
  *
  * @param {string} name
  */
 function internalError(name) {
-  const error = new Error('the module failed unexpectedly and was restarted; its state (the token cache) is empty');
+  const error = new Error('the module failed unexpectedly and was restarted');
   error.name = name;
   return Object.assign(error, {
     code: 'INTERNAL_ERROR',
@@ -269,8 +390,10 @@ const keepAlive = {
  * One Lark Base call: `operation` is `listTables`, `listFields`, `search`, `get`, `create`,
  * `update`, `delete` or `upsert`. The params are copied as JSON before the module reads them (so
  * that a getter, a proxy or a cycle fails here, as a typed error; dates, n8n's DateTime too,
- * become ISO strings). A credential stays here: the Lark Base module asks for a token before each
- * request, and getToken answers from the shared cache (or from Lark when asked to renew).
+ * become ISO strings), and what is too large is left out of the copy: a call of more than 100,000
+ * rows or 64 MiB is refused, and a cell over 1 MiB fails its row. A credential stays here: the
+ * module asks for a token before each request, and getToken answers from the shared cache (or
+ * from Lark when asked to renew); no text of the result or error may hold its App Secret.
  *
  * @param {string} operation
  * @param {import('./index').BaseParams | import('./index').UpsertParams | import('./index').SearchParams} params
@@ -279,33 +402,193 @@ const keepAlive = {
 function larkbaseCall(operation, params) {
   let input;
   try {
-    const { fetch, credential, ...rest } = /** @type {Record<string, unknown>} */ (params ?? {});
-    input = {
-      params: JSON.parse(JSON.stringify(rest)),
-      credential: credential === undefined || credential === null ? undefined : snapshot(credential).params,
-      fetch,
-    };
-  } catch {
-    return Promise.reject(baseError('params could not be copied as JSON (a cycle, a BigInt or a getter that throws)', 'params'));
-  }
-  const credential = /** @type {Record<string, unknown> | undefined} */ (input.credential);
-  if (typeof credential?.unreadable === 'string') {
-    return Promise.reject(baseError(`credential.${credential.unreadable} could not be read`, `credential.${credential.unreadable}`));
-  }
-  const tokens =
-    credential === undefined
-      ? undefined
-      : (/** @type {boolean} */ renew) =>
-          getToken(/** @type {TokenParams} */ ({ ...credential, fetch: input.fetch, cache: !renew })).then((token) => token.access_token);
-  const domain = typeof credential?.domain === 'string' ? credential.domain : undefined;
-  /** @type {BaseCore} */
-  let core;
-  try {
-    core = instance(baseModule);
+    input = copyBaseParams(params);
   } catch (error) {
-    return Promise.reject(error);
+    return Promise.reject(isLarkbaseError(error) ? error : baseError('params could not be copied as JSON (a cycle, a BigInt or a getter that throws)', 'params'));
   }
-  return track(baseModule, core, () => core.larkbase(operation, input.params, tokens, domain, input.fetch));
+  const { copy, credential, fetch, rows } = input;
+  /** @type {Map<number, string | undefined>} each item the module sent in a write, and the client token of its batch */
+  const sent = new Map();
+  /** @type {import('../pkg/larkbase_base').LarkbaseHost} */
+  const host = {
+    fetch,
+    journal: (items, clientToken) => {
+      for (const item of items) sent.set(item, clientToken);
+    },
+  };
+  if (credential !== undefined) {
+    // Ends within what is left of the call's deadline: a token request left running would outlive it.
+    host.tokens = (renew, withinMs) => {
+      const deadlineMs = Math.max(1, Math.min(withinMs, 600_000));
+      const timeoutMs = Math.min(deadlineMs, 300_000, typeof credential.timeoutMs === 'number' ? credential.timeoutMs : 10_000);
+      const params = { ...credential, fetch, cache: !renew, deadlineMs, timeoutMs };
+      return getToken(/** @type {TokenParams} */ (params)).then((token) => token.access_token);
+    };
+    host.domain = typeof credential.domain === 'string' ? credential.domain : undefined;
+    host.app = `${String(credential.appId)} ${String(credential.domain ?? 'lark')}`;
+  }
+  const writes = ['create', 'update', 'delete', 'upsert'].includes(operation);
+  // A read is run again on a fresh instance if this one breaks; a write is not, since some of its
+  // batches may have been applied: each row gets what the journal knows of it instead.
+  const recover = writes ? () => ({ items: rowsAfterBreak(rows, sent) }) : undefined;
+  // Params and results cross as JSON text, which the module reads and writes far faster than it
+  // walks JS objects.
+  const call = run(baseModule, (core) => core.larkbase(operation, copy, host).then((json) => JSON.parse(json)), recover);
+  if (credential === undefined) return call;
+  const withheld = secretWithholder(credential);
+  return call.then(
+    (result) => withheld.inResult(result),
+    (error) => {
+      throw withheld.inError(error);
+    },
+  );
+}
+
+/**
+ * The params of a Lark Base call as the module reads them: JSON text with what is too large left
+ * out (see `larkbaseCall`), the credential as plain values, and the caller's fetch and rows.
+ *
+ * @param {unknown} params
+ */
+function copyBaseParams(params) {
+  const { fetch, credential, rows, ...rest } = /** @type {Record<string, unknown>} */ (params ?? {});
+  const copied = credential === undefined || credential === null ? undefined : snapshot(credential).params;
+  const plain = /** @type {Record<string, unknown> | undefined} */ (copied);
+  if (typeof plain?.unreadable === 'string') {
+    throw baseError(`credential.${plain.unreadable} could not be read`, `credential.${plain.unreadable}`);
+  }
+  if (Array.isArray(rows) && rows.length > MAX_ROWS) {
+    throw baseError(`rows has more than ${MAX_ROWS} rows: send them in several calls`, 'rows');
+  }
+  for (const [field, value] of Object.entries(rest)) {
+    if (typeof value === 'string' && value.length > MAX_INPUT_CHARS) throw baseError(`${field} is longer than ${MAX_INPUT_CHARS} characters`, field);
+  }
+  const head = JSON.stringify(rest);
+  if (head.length > MAX_HEAD_CHARS) {
+    throw baseError(`params other than rows come to more than ${MAX_HEAD_CHARS >> 20} MiB as JSON`, 'params');
+  }
+  const parts = [head.slice(0, -1)];
+  let chars = head.length;
+  if (Array.isArray(rows)) {
+    const copiedRows = [];
+    for (const row of rows) {
+      const json = rowJson(row);
+      chars += json.length + 1;
+      if (chars > MAX_PARAMS_CHARS) break;
+      copiedRows.push(json);
+    }
+    parts.push(`${head.length > 2 ? ',' : ''}"rows":[${copiedRows.join(',')}]`);
+  } else if (rows !== undefined) {
+    const json = JSON.stringify(rows);
+    if (json !== undefined) {
+      chars += json.length;
+      parts.push(`${head.length > 2 ? ',' : ''}"rows":${json}`);
+    }
+  }
+  if (chars > MAX_PARAMS_CHARS) {
+    throw baseError(`params come to more than ${MAX_PARAMS_CHARS >> 20} MiB as JSON: send the rows in several calls`, 'params');
+  }
+  return {
+    copy: `${parts.join('')}}`,
+    credential: /** @type {Record<string, unknown> | undefined} */ (plain),
+    fetch,
+    rows: Array.isArray(rows) ? rows : [],
+  };
+}
+
+/**
+ * One row as JSON, each cell copied on its own: a cell over `MAX_CELL_CHARS` is left out and named
+ * in `tooLarge`, for the module to refuse if it is a column.
+ *
+ * @param {unknown} row
+ * @returns {string}
+ */
+function rowJson(row) {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return JSON.stringify(row) ?? 'null';
+  const { fields, ...rest } = /** @type {Record<string, unknown>} */ (row);
+  const head = JSON.stringify(rest);
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields) || typeof (/** @type {any} */ (fields).toJSON) === 'function') {
+    const json = JSON.stringify(fields);
+    return json === undefined ? head : `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"fields":${json}}`;
+  }
+  const cells = [];
+  const tooLarge = [];
+  for (const [name, value] of Object.entries(fields)) {
+    const json = JSON.stringify(value);
+    if (json === undefined) continue;
+    if (json.length > MAX_CELL_CHARS) tooLarge.push(name);
+    else cells.push(`${JSON.stringify(name)}:${json}`);
+  }
+  const more = tooLarge.length > 0 ? `,"tooLarge":${JSON.stringify(tooLarge)}` : '';
+  return `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"fields":{${cells.join(',')}}${more}}`;
+}
+
+/**
+ * The outcome of each row of a write whose instance broke mid-call: a row in a batch that was sent
+ * may have been applied (a create batch's client token makes running it again safe); a row that
+ * was not sent was not applied.
+ *
+ * @param {unknown[]} rows
+ * @param {Map<number, string | undefined>} sent
+ */
+function rowsAfterBreak(rows, sent) {
+  return rows.map((row, position) => {
+    const own = /** @type {{ item?: unknown }} */ (row ?? {}).item;
+    const item = typeof own === 'number' && Number.isInteger(own) && own >= 0 ? own : position;
+    const error = internalError('LarkbaseError');
+    if (!sent.has(item)) {
+      return { item, error: { ...error, message: 'not sent: the module failed before this item was sent', code: 'NOT_SENT', hint: 'run it again', attempts: 0 } };
+    }
+    const clientToken = sent.get(item);
+    const hint = clientToken === undefined
+      ? 'check the records in the base; running it again is safe'
+      : `check the table before running again; to run it again without creating the records twice, send the same items with client token ${clientToken}`;
+    return { item, error: { ...error, message: `${error.message} after this item's batch was sent; the batch may have been applied`, hint, clientToken } };
+  });
+}
+
+/**
+ * Withholds every text of a Lark Base result or error that holds the credential's App Secret, in
+ * any spelling, as the token module finds it (the App Secret never reaches the Lark Base module,
+ * but a server may echo it into any text).
+ *
+ * @param {Record<string, unknown>} credential
+ */
+function secretWithholder(credential) {
+  /** @type {Map<string, boolean>} */
+  const searched = new Map();
+  const holds = (/** @type {string} */ text) => {
+    let found = searched.get(text);
+    if (found === undefined) {
+      try {
+        found = instance(tokenModule).holdsSecret(credential, text);
+      } catch {
+        // When the search itself fails, the text is not shown.
+        found = true;
+      }
+      searched.set(text, found);
+    }
+    return found;
+  };
+  /** @param {Record<string, unknown>} error */
+  const clean = (error) => {
+    for (const key of ['message', 'hint', 'larkMsg', 'column', 'field']) {
+      const text = error[key];
+      if (typeof text === 'string' && holds(text)) error[key] = WITHHELD;
+    }
+    return error;
+  };
+  return {
+    /** @param {unknown} error */
+    inError: (error) => (isLarkbaseError(error) ? clean(/** @type {any} */ (error)) : error),
+    /** @param {unknown} result */
+    inResult: (result) => {
+      for (const item of /** @type {{ items?: Array<{ error?: Record<string, unknown> }> }} */ (result)?.items ?? []) {
+        if (item.error) clean(item.error);
+      }
+      return result;
+    },
+  };
 }
 
 /** @param {string} message @param {string} field */

@@ -190,12 +190,13 @@ function safeBaseError(error) {
       hint: text(source.hint) ?? '',
       field: text(source.field),
       column: text(source.column),
+      clientToken: text(source.clientToken),
       larkCode: number(source.larkCode),
       larkMsg: text(source.larkMsg),
       httpStatus: number(source.httpStatus),
     };
   }
-  return { ...safeError(error), column: undefined };
+  return { ...safeError(error), column: undefined, clientToken: undefined };
 }
 
 /**

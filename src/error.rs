@@ -111,6 +111,9 @@ pub struct TokenError {
     /// What a 429 answer's Retry-After header asked for.
     #[serde(skip)]
     pub retry_after_s: Option<u32>,
+    /// The answer was refused for its size: a smaller page of it may pass.
+    #[serde(skip)]
+    pub oversized: bool,
 }
 
 impl TokenError {
@@ -125,6 +128,7 @@ impl TokenError {
             hint,
             attempts: 1,
             retry_after_s: None,
+            oversized: false,
         }
     }
 

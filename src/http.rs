@@ -3,6 +3,7 @@
 //! answer's body is read. The token, Lark Base and event flows are generic over `Platform`.
 
 use crate::error::TokenError;
+use crate::lenient::Shape;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
@@ -10,13 +11,32 @@ use std::future::Future;
 
 pub const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
+/// A request's JSON body: a value the platform encodes (the token module's, encoded with
+/// `JSON.stringify`), or JSON text made by the flow (Lark Base's, written by serde_json; the same
+/// text is what its create batches' client tokens are made from).
+pub enum Payload<B> {
+    Value(B),
+    Json(String),
+}
+
+impl<B: Serialize> Payload<B> {
+    /// The body as the server receives it, for tests that look at what was sent.
+    #[cfg(any(test, not(target_arch = "wasm32")))]
+    pub fn sent(&self) -> serde_json::Value {
+        match self {
+            Self::Value(body) => serde_json::to_value(body).unwrap_or_default(),
+            Self::Json(text) => serde_json::from_str(text).unwrap_or_default(),
+        }
+    }
+}
+
 /// One HTTP request, with a body of type `B` that the platform encodes as JSON.
 pub struct Request<B> {
     pub method: &'static str,
     pub url: String,
     /// Sent as `Authorization: Bearer <token>` when present.
     pub bearer: Option<String>,
-    pub body: Option<B>,
+    pub body: Option<Payload<B>>,
     /// The endpoint with a masked App ID, for results and logs.
     pub display_url: String,
     /// Reading stops, and the answer is refused, past this many decoded bytes.
@@ -33,29 +53,36 @@ impl<B> fmt::Debug for Request<B> {
     }
 }
 
-/// A complete answer: status, the body (already capped, in the platform's own form), and
-/// Retry-After when there was one.
+/// A complete answer: status, the body (already capped) and the headers the flows read.
 #[derive(Clone, Debug, Default)]
-pub struct HttpAnswer<Body> {
+pub struct HttpAnswer {
     pub status: u16,
-    pub body: Body,
+    pub body: String,
     pub retry_after: Option<String>,
+    /// Lark's gateway's `x-ogw-ratelimit-reset` and `x-ogw-ratelimit-limit`, as sent.
+    pub rate_reset: Option<String>,
+    pub rate_limit: Option<String>,
 }
 
 pub trait Platform {
-    /// A body as read, before decoding.
-    type Body;
-
     /// Sends `request` and reads the answer within `timeout_ms`. Failures judged before the body
     /// (no answer, a redirect, an oversized body, the timeout) come back as errors.
     fn send<B: Serialize>(
         &self,
         request: &Request<B>,
         timeout_ms: u32,
-    ) -> impl Future<Output = Result<HttpAnswer<Self::Body>, TokenError>>;
+    ) -> impl Future<Output = Result<HttpAnswer, TokenError>>;
     /// Reads a JSON body into `T`; serde's messages are dropped, since they quote the input.
-    fn decode<T: DeserializeOwned>(&self, body: &Self::Body) -> Result<T, Malformed>;
+    /// Bodies nested deeper than `lenient::MAX_DEPTH` or holding more than `max_values` values
+    /// are refused before they are parsed, and the top level must be an object.
+    fn decode<T: DeserializeOwned>(&self, body: &str, max_values: usize) -> Result<T, Malformed>;
     fn sleep(&self, ms: u32) -> impl Future<Output = ()>;
+    /// Ends `ms` from now, like `sleep`, but without making time pass itself: the guard raced
+    /// against work that must end by a deadline. (A test clock that moves when slept on must not
+    /// move for it.)
+    fn timer(&self, ms: u32) -> impl Future<Output = ()> {
+        self.sleep(ms)
+    }
     /// Milliseconds since the epoch.
     fn now_ms(&self) -> f64;
     /// Uniform in [0, 1), for retry jitter.
@@ -68,14 +95,43 @@ pub trait Platform {
 pub enum Malformed {
     NotJson,
     WrongShape,
+    /// Refused before parsing (see `lenient::check_shape`).
+    TooDeep,
+    TooManyValues,
 }
 
-/// What the wasm platform does with a body (`JSON.parse`, then serde-wasm-bindgen's
-/// `from_value`), done with serde_json for the native tests: not JSON is `NotJson`, JSON of the
-/// wrong shape `WrongShape`, and a key given twice keeps its last value, as `JSON.parse` does.
-#[cfg(test)]
-pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, Malformed> {
+impl Malformed {
+    /// What to say of it; `wrong_shape` says what the answer was missing.
+    pub fn problem(self, wrong_shape: &'static str) -> &'static str {
+        match self {
+            Self::NotJson => "the body is not JSON",
+            Self::WrongShape => wrong_shape,
+            Self::TooDeep => "the body nests deeper than any Lark answer",
+            Self::TooManyValues => "the body holds more values than any Lark answer",
+        }
+    }
+}
+
+impl From<Shape> for Malformed {
+    fn from(shape: Shape) -> Self {
+        match shape {
+            Shape::TooDeep => Self::TooDeep,
+            Shape::TooManyValues => Self::TooManyValues,
+        }
+    }
+}
+
+/// What the wasm platform does with a body (the shape check, `JSON.parse`, then
+/// serde-wasm-bindgen's `from_value`), done with serde_json for the native tests: not JSON is
+/// `NotJson`, JSON of the wrong shape `WrongShape`, and a key given twice keeps its last value, as
+/// `JSON.parse` does.
+#[cfg(any(test, not(target_arch = "wasm32")))]
+pub fn decode_json<T: DeserializeOwned>(body: &str, max_values: usize) -> Result<T, Malformed> {
+    crate::lenient::check_shape(body, max_values)?;
     let value: serde_json::Value = serde_json::from_str(body).map_err(|_| Malformed::NotJson)?;
+    if !value.is_object() && !value.is_array() {
+        return Err(Malformed::WrongShape);
+    }
     serde_json::from_value(value).map_err(|_| Malformed::WrongShape)
 }
 
@@ -108,7 +164,10 @@ pub fn body_too_big(status: u16, max_body_bytes: usize) -> TokenError {
     } else {
         format!("the body is larger than {max_body_bytes} bytes")
     };
-    TokenError::bad_response(&problem, Some(status))
+    TokenError {
+        oversized: true,
+        ..TokenError::bad_response(&problem, Some(status))
+    }
 }
 
 #[cfg(test)]

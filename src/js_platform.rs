@@ -9,7 +9,7 @@
 
 use crate::error::{FetchFailure, TokenError};
 use crate::http::{self, Malformed};
-use crate::http::{HttpAnswer, Platform};
+use crate::http::{HttpAnswer, Payload, Platform};
 use crate::http::{Request, CONTENT_TYPE};
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect, Uint8Array};
 use serde::de::DeserializeOwned;
@@ -77,23 +77,21 @@ pub(crate) struct JsPlatform<'a> {
 }
 
 impl Platform for JsPlatform<'_> {
-    type Body = String;
-
     async fn send<B: Serialize>(
         &self,
         request: &Request<B>,
         timeout_ms: u32,
-    ) -> Result<HttpAnswer<String>, TokenError> {
-        // Only the body depends on its type; the rest is compiled once. Maps become plain objects
-        // (not JS `Map`s, which JSON.stringify would write as `{}`): Lark Base's cells are maps.
+    ) -> Result<HttpAnswer, TokenError> {
+        // Only the body depends on its type; the rest is compiled once.
         let body = match &request.body {
-            Some(body) => js_sys::JSON::stringify(
+            Some(Payload::Value(body)) => js_sys::JSON::stringify(
                 &body
                     .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
                     .map_err(|_| TokenError::internal())?,
             )
             .map(JsValue::from)
             .map_err(|_| TokenError::internal())?,
+            Some(Payload::Json(text)) => JsValue::from_str(text),
             None => JsValue::UNDEFINED,
         };
         self.send_json(
@@ -107,8 +105,13 @@ impl Platform for JsPlatform<'_> {
         .await
     }
 
-    fn decode<T: DeserializeOwned>(&self, body: &String) -> Result<T, Malformed> {
+    fn decode<T: DeserializeOwned>(&self, body: &str, max_values: usize) -> Result<T, Malformed> {
+        crate::lenient::check_shape(body, max_values)?;
         let value = js_sys::JSON::parse(body).map_err(|_| Malformed::NotJson)?;
+        // serde-wasm-bindgen would format a top level of the wrong kind into its error message.
+        if !value.is_object() {
+            return Err(Malformed::WrongShape);
+        }
         serde_wasm_bindgen::from_value(value).map_err(|_| Malformed::WrongShape)
     }
 
@@ -137,7 +140,7 @@ impl JsPlatform<'_> {
         body: &JsValue,
         max_body_bytes: usize,
         timeout_ms: u32,
-    ) -> Result<HttpAnswer<String>, TokenError> {
+    ) -> Result<HttpAnswer, TokenError> {
         let call = Call::start(self.base_url, timeout_ms)?;
         let init = request_init(method, bearer, body, &call.timer.signal)?;
         let sent = match &self.fetch {
@@ -346,7 +349,7 @@ impl<'a> Call<'a> {
         &self,
         response: &JsValue,
         max_body_bytes: usize,
-    ) -> Result<HttpAnswer<String>, TokenError> {
+    ) -> Result<HttpAnswer, TokenError> {
         let status = get(response, "status")
             .as_f64()
             .filter(|s| s.fract() == 0.0 && (0.0..=999.0).contains(s))
@@ -377,6 +380,8 @@ impl<'a> Call<'a> {
             status,
             body: text,
             retry_after: header(response, "retry-after"),
+            rate_reset: header(response, "x-ogw-ratelimit-reset"),
+            rate_limit: header(response, "x-ogw-ratelimit-limit"),
         })
     }
 

@@ -29,5 +29,6 @@ pub mod error;
 pub mod http;
 #[cfg(target_arch = "wasm32")]
 pub mod js_platform;
+pub mod lenient;
 pub mod redact;
 pub mod retry;

@@ -1,20 +1,23 @@
-//! Finding the App Secret in text that came from elsewhere (a server's message, a token), however
-//! an echoing server or a transform spelled it. Nothing is patched: text that holds the secret in
-//! any spelling is withheld whole by the caller, so no partial match can leave pieces behind.
+//! Finding the App Secret (or an access token) in text that came from elsewhere (a server's
+//! message, a token, a column name), however an echoing server or a transform spelled it. Nothing
+//! is patched: text that holds it in any spelling is withheld whole by the caller, so no partial
+//! match can leave pieces behind.
 //!
 //! The text is normalised before the search, in rounds, because escapes nest (a JSON string of a
 //! percent-encoded body, say): each round applies each decoder (JSON and JS backslash escapes, and
-//! `\u`/`\x` escapes alone, percent-encoding in either case, HTML entities named, decimal and hex)
-//! to each text of the round before. Every text is searched, the raw one too, since decoding can
-//! also take apart a secret that holds `%41` or `&amp;` itself. White space and zero-width
-//! characters are dropped and ASCII letters folded to lower case before each search. The secret,
-//! as it is and as it appears JSON-escaped in a request body, is looked for as it is, reversed, as
-//! hex, and as standard and URL-safe base64 at each of the three byte alignments it can have
-//! inside a longer encoded text.
+//! `\u`/`\u{}`/`\x` escapes alone, percent-encoding in either case, quoted-printable, HTML entities
+//! named, decimal and hex) to each text of the round before. Every text is searched, the raw one
+//! too, since decoding can also take apart a secret that holds `%41` or `&amp;` itself. Each text
+//! is folded before the search (see `fold`). The secret, as it is and as it appears JSON-escaped in
+//! a request body, is looked for as it is, reversed, in ROT13, as hex, as decimal bytes, as UTF-16
+//! hex, and as standard and URL-safe base64 (once and twice), UTF-16 base64 and base32 at each
+//! byte alignment it can have inside a longer encoded text.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+/// Forms shorter than this once folded are too common to look for.
+const MIN_FORM_CHARS: usize = 8;
 /// Normalisation rounds: enough for an escape inside an escape inside an escape.
 const ROUNDS: usize = 3;
 /// Only the start of a long text is searched; callers show less than this (see `error`), and
@@ -24,6 +27,9 @@ pub const SEARCHED_CHARS: usize = 4096;
 /// The spellings of one secret, folded as the normalised text is.
 pub struct SecretForms {
     forms: Vec<String>,
+    /// Folding drops ASCII punctuation too (so that a secret split by commas or colons is still
+    /// found), but not for a secret that is mostly punctuation, which would leave too little.
+    drop_punctuation: bool,
 }
 
 impl SecretForms {
@@ -45,12 +51,13 @@ impl SecretForms {
         })
     }
 
-    /// `secret` is visible ASCII (validation sees to it), so folding it is lower-casing it.
+    /// Every spelling of `secret` this module looks for, folded as texts are.
     pub fn new(secret: &str) -> Self {
-        let mut forms: Vec<String> = Vec::with_capacity(24);
-        let mut add = |mut form: String| {
-            form.make_ascii_lowercase();
-            if !form.is_empty() && !forms.contains(&form) {
+        let drop_punctuation = fold(secret, true).len() >= MIN_FORM_CHARS;
+        let mut forms: Vec<String> = Vec::with_capacity(96);
+        let mut add = |form: String| {
+            let form = fold(&form, drop_punctuation);
+            if form.len() >= MIN_FORM_CHARS && !forms.contains(&form) {
                 forms.push(form);
             }
         };
@@ -58,26 +65,41 @@ impl SecretForms {
         let json = secret.replace('\\', "\\\\").replace('"', "\\\"");
         for base in [secret.to_owned(), json.replace('/', "\\/"), json] {
             let bytes = base.as_bytes();
+            let utf16: [Vec<u8>; 2] = [
+                base.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+                base.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+            ];
             add(base.chars().rev().collect());
+            add(base.chars().map(rot13).collect());
             add(hex(bytes));
-            for skip in 0..3 {
-                let aligned = bytes.get(skip..).unwrap_or_default();
-                let whole = aligned.get(..aligned.len() / 3 * 3).unwrap_or_default();
-                let standard = base64(whole);
-                add(standard.replace('+', "-").replace('/', "_"));
-                add(standard);
+            add(bytes.iter().map(u8::to_string).collect());
+            for encoded in base64_forms(bytes) {
+                // Twice encoded: the once-encoded form at any place of the text encoded again.
+                base64_forms(encoded.as_bytes())
+                    .into_iter()
+                    .for_each(&mut add);
+                add(encoded);
+            }
+            base32_forms(bytes).into_iter().for_each(&mut add);
+            for wide in &utf16 {
+                add(hex(wide));
+                base64_forms(wide).into_iter().for_each(&mut add);
             }
             add(base);
         }
-        Self { forms }
+        Self {
+            forms,
+            drop_punctuation,
+        }
     }
 
     /// Whether `text` holds the secret in any spelling this module knows.
     pub fn found_in(&self, text: &str) -> bool {
-        let decoders: [fn(&str) -> String; 4] = [
+        let decoders: [fn(&str) -> String; 5] = [
             decode_backslash,
             decode_unicode_escapes,
             decode_percent,
+            decode_quoted_printable,
             decode_html,
         ];
         let mut layer: Vec<String> = vec![text.chars().take(SEARCHED_CHARS).collect()];
@@ -108,25 +130,75 @@ impl SecretForms {
     }
 
     fn holds_form(&self, text: &str) -> bool {
-        let folded = fold(text);
+        let folded = fold(text, self.drop_punctuation);
         self.forms.iter().any(|form| folded.contains(form.as_str()))
     }
 }
 
-/// Drops white space and zero-width characters and folds ASCII letters to lower case.
-fn fold(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace() && !is_invisible(*c))
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+/// Text as the search compares it: compatibility forms (full-width letters, ligatures,
+/// mathematical letters, circled digits) decomposed to plain ones, every character that shows
+/// nothing or only marks another dropped (controls, format and zero-width characters, combining
+/// marks, variation selectors, tags, spaces and Hangul fillers), with ASCII punctuation too when
+/// `drop_punctuation`, and letters in lower case. So a secret split by any of them (commas and
+/// colons included), or spelled in full width, is still found.
+fn fold(text: &str, drop_punctuation: bool) -> String {
+    let shown = |c: &char| {
+        c.is_ascii_alphanumeric() || !c.is_ascii() || (!drop_punctuation && c.is_ascii_graphic())
+    };
+    if text.is_ascii() {
+        return text
+            .chars()
+            .filter(shown)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+    }
+    unicode::fold(text).chars().filter(shown).collect()
 }
 
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
-    )
+/// The Unicode part of `fold`: the host's own normalisation and character classes in wasm
+/// (`String.prototype.normalize`, a `/\p{...}/u` pattern), the same from crates natively.
+#[cfg(target_arch = "wasm32")]
+mod unicode {
+    use js_sys::{JsString, RegExp};
+
+    thread_local! {
+        static HIDDEN: RegExp = RegExp::new(super::HIDDEN_PATTERN, "gu");
+    }
+
+    pub fn fold(text: &str) -> String {
+        let decomposed = JsString::from(text).normalize("NFKD");
+        HIDDEN
+            .with(|hidden| decomposed.replace_by_pattern(hidden, ""))
+            .to_lower_case()
+            .into()
+    }
 }
+
+#[cfg(not(target_arch = "wasm32"))]
+mod unicode {
+    use unicode_normalization::UnicodeNormalization;
+
+    thread_local! {
+        // regex writes `\u{...}` as `\x{...}`.
+        pub static HIDDEN: Option<regex::Regex> =
+            regex::Regex::new(&super::HIDDEN_PATTERN.replace("\\u", "\\x")).ok();
+    }
+
+    pub fn fold(text: &str) -> String {
+        let decomposed: String = text.nfkd().collect();
+        let shown = HIDDEN.with(|hidden| match hidden {
+            Some(hidden) => hidden.replace_all(&decomposed, "").into_owned(),
+            None => decomposed,
+        });
+        shown.to_lowercase()
+    }
+}
+
+/// What shows nothing or only marks another character: marks (combining, variation selectors),
+/// controls, format, private-use and unassigned characters, separators and white space, and the
+/// Hangul fillers, which are letters that draw nothing.
+const HIDDEN_PATTERN: &str =
+    r"[\p{M}\p{C}\p{Z}\p{White_Space}\u{115F}\u{1160}\u{3164}\u{FFA0}\u{2800}]";
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -134,6 +206,47 @@ fn hex(bytes: &[u8]) -> String {
         .iter()
         .flat_map(|b| [b >> 4, b & 15])
         .filter_map(|nibble| DIGITS.get(usize::from(nibble)).map(|&d| char::from(d)))
+        .collect()
+}
+
+/// ROT13 of an ASCII letter; anything else as it is.
+fn rot13(c: char) -> char {
+    match c {
+        'a'..='m' | 'A'..='M' => char::from(c as u8 + 13),
+        'n'..='z' | 'N'..='Z' => char::from(c as u8 - 13),
+        other => other,
+    }
+}
+
+/// Standard base64 of `bytes` at each of the three alignments they can have inside a longer
+/// encoded text (whole groups only), and the URL-safe spelling of each.
+fn base64_forms(bytes: &[u8]) -> Vec<String> {
+    let mut forms = Vec::with_capacity(6);
+    for skip in 0..3 {
+        let aligned = bytes.get(skip..).unwrap_or_default();
+        let whole = aligned.get(..aligned.len() / 3 * 3).unwrap_or_default();
+        let standard = base64(whole);
+        forms.push(standard.replace('+', "-").replace('/', "_"));
+        forms.push(standard);
+    }
+    forms
+}
+
+/// Base32 (RFC 4648) of `bytes` at each of the five alignments, whole 5-byte groups only.
+fn base32_forms(bytes: &[u8]) -> Vec<String> {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    (0..5)
+        .map(|skip| {
+            let aligned = bytes.get(skip..).unwrap_or_default();
+            aligned
+                .chunks_exact(5)
+                .flat_map(|group| {
+                    let n = group.iter().fold(0u64, |n, &b| n << 8 | u64::from(b));
+                    (0..8).rev().map(move |i| (n >> (i * 5) & 31) as usize)
+                })
+                .filter_map(|i| ALPHABET.get(i).map(|&c| char::from(c)))
+                .collect()
+        })
         .collect()
 }
 
@@ -179,6 +292,16 @@ fn backslash_escape(text: &str) -> (String, usize) {
             .filter(|d| d.len() == 4)
             .and_then(hex_value)
     };
+    // `\u{H...}`, as JS and Rust write any code point.
+    if let Some(braced) = text.strip_prefix("\\u{") {
+        let digits = braced.split('}').next().unwrap_or_default();
+        let closed = braced.get(digits.len()..digits.len() + 1) == Some("}");
+        if closed && (1..=6).contains(&digits.len()) {
+            if let Some(c) = hex_value(digits).and_then(char::from_u32) {
+                return (String::from(c), 4 + digits.len());
+            }
+        }
+    }
     if text.starts_with("\\u") {
         if let Some(high) = unit(2) {
             if (0xD800..0xDC00).contains(&high) && text.get(6..8) == Some("\\u") {
@@ -267,6 +390,15 @@ fn decode_percent(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Quoted-printable: `=HH` as a byte, and soft line breaks (`=` at the end of a line) removed.
+fn decode_quoted_printable(text: &str) -> String {
+    if !text.contains('=') {
+        return text.to_owned();
+    }
+    let unbroken = text.replace("=\r\n", "").replace("=\n", "");
+    decode_percent(&unbroken.replace('%', "%25").replace('=', "%"))
 }
 
 /// HTML character references: `&#NNN;`, `&#xHH;` and the named ones a server escaping text uses.
@@ -422,6 +554,132 @@ mod tests {
         for spelling in spellings {
             let text = format!("bad request: body was {{app_secret={spelling}}} end");
             assert!(forms().found_in(&text), "not found: {text}");
+        }
+    }
+
+    #[test]
+    fn split_by_what_shows_nothing_or_in_full_width_it_is_still_found() {
+        let forms = SecretForms::new("t-0123456789abcdef");
+        let split = |by: char| {
+            "t-0123456789abcdef"
+                .chars()
+                .flat_map(|c| [c, by])
+                .collect::<String>()
+        };
+        for hidden in [
+            '\u{0}',
+            '\u{1}',
+            '\u{1F}',
+            '\u{7F}',
+            '\u{AD}',
+            '\u{202A}',
+            '\u{2066}',
+            '\u{FE0F}',
+            '\u{E0020}',
+            '\u{3164}',
+            '\u{301}',
+            '\u{200B}',
+            '\u{FEFF}',
+            '\u{2028}',
+        ] {
+            assert!(
+                forms.found_in(&split(hidden)),
+                "split by U+{:04X}",
+                hidden as u32
+            );
+        }
+        let wide: String = "t-0123456789abcdef"
+            .chars()
+            .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+            .collect();
+        assert!(forms.found_in(&wide));
+        assert!(forms.found_in(&format!("bad: {}", wide.to_uppercase())));
+        assert!(!forms.found_in("Nguyễn Văn A, t-0123456789abcdeX"));
+        #[cfg(not(target_arch = "wasm32"))]
+        assert!(
+            unicode::HIDDEN.with(Option::is_some),
+            "the pattern compiles"
+        );
+    }
+
+    #[test]
+    fn other_encodings_are_found_too() {
+        let secret = "CanaryHostile-4d9b2e7a-secret-0005";
+        let forms = SecretForms::new(secret);
+        let b32 = |bytes: &[u8]| -> String {
+            // A test-only encoder with padding, independent of the one above.
+            let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+            let mut bits = String::new();
+            for b in bytes {
+                bits.push_str(&format!("{b:08b}"));
+            }
+            while !bits.len().is_multiple_of(5) {
+                bits.push('0');
+            }
+            let mut out: String = bits
+                .as_bytes()
+                .chunks(5)
+                .map(|c| {
+                    table[usize::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap()]
+                        as char
+                })
+                .collect();
+            while !out.len().is_multiple_of(8) {
+                out.push('=');
+            }
+            out
+        };
+        let utf16le: Vec<u8> = secret.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let utf16be: Vec<u8> = secret.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let hex_of = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let spellings = [
+            b32(secret.as_bytes()),
+            b32(format!("xy{secret}").as_bytes()),
+            secret
+                .chars()
+                .map(|c| match c {
+                    'a'..='m' | 'A'..='M' => (c as u8 + 13) as char,
+                    'n'..='z' | 'N'..='Z' => (c as u8 - 13) as char,
+                    c => c,
+                })
+                .collect(),
+            secret.bytes().map(|b| format!("={b:02X}")).collect(),
+            hex_of(&utf16le),
+            hex_of(&utf16be).to_uppercase(),
+            b64(&String::from_utf8_lossy(&utf16le)),
+            secret
+                .bytes()
+                .map(|b| b.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            secret
+                .bytes()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+            secret
+                .chars()
+                .map(|c| format!("\\u{{{:x}}}", c as u32))
+                .collect(),
+            b64(&b64(&format!("token={secret}"))),
+            secret
+                .chars()
+                .map(String::from)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ];
+        for spelling in spellings {
+            assert!(
+                forms.found_in(&format!("echo: {spelling} end")),
+                "not found: {spelling}"
+            );
+        }
+        for ordinary in [
+            "the table's columns are: Name, Amount, Status, Due",
+            "Lark returned code 1254045: FieldNameNotFound",
+            "0123456789 abcdefghijklmnopqrstuvwxyz",
+        ] {
+            assert!(!forms.found_in(ordinary), "{ordinary}");
         }
     }
 

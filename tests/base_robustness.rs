@@ -4,12 +4,15 @@
 //! wasm instance), and that an error never quotes the value it refused.
 #![cfg(not(target_arch = "wasm32"))]
 
-use larkbase_get_token::base::api::{Envelope, Page, Record};
+use larkbase_get_token::base::answer::{self, Answer};
+use larkbase_get_token::base::api::Record;
 use larkbase_get_token::base::convert::{self, parse_iso};
 use larkbase_get_token::base::fields::Field;
 use larkbase_get_token::base::locator;
+use larkbase_get_token::base::pace::Pacer;
 use larkbase_get_token::base::plan::{self, Needs, RawRow, Unknown};
 use larkbase_get_token::base::value::Value;
+use larkbase_get_token::lenient::check_shape;
 use proptest::prelude::*;
 
 mod common;
@@ -103,7 +106,7 @@ proptest! {
         let columns: Vec<Field> = TYPES.iter().map(|&t| Field::new("f", &format!("c{t}"), t, None)).collect();
         let raw: Vec<RawRow> = rows
             .iter()
-            .map(|(fields, id)| RawRow { item: None, record_id: id.clone(), fields: value(fields) })
+            .map(|(fields, id)| RawRow { item: None, record_id: id.clone(), fields: value(fields), too_large: Vec::new() })
             .collect();
         for (unknown, needs) in [(Unknown::Ignore, Needs::Fields), (Unknown::Error, Needs::Both), (Unknown::Error, Needs::RecordId)] {
             let prepared = plan::prepare(raw.clone(), &columns, unknown, needs);
@@ -117,12 +120,62 @@ proptest! {
     }
 
     #[test]
-    fn any_answer_body_decodes_to_records_or_fails_cleanly(body in json()) {
-        let text = body.to_string();
-        if let Ok(page) = common::decode::<Envelope<Page<Record>>>(text.as_bytes()) {
-            for record in page.data.and_then(|p| p.items).unwrap_or_default() {
-                serde_json::to_string(&record.fields).unwrap();
+    fn any_answer_body_reads_to_records_or_a_fixed_problem(body in json(), wrap in any::<bool>()) {
+        let text = if wrap { serde_json::json!({"code": 0, "data": body}).to_string() } else { body.to_string() };
+        let _ = check_shape(&text, answer::MAX_VALUES);
+        if let Ok(answer) = common::decode::<Answer>(text.as_bytes()) {
+            let data = answer.data;
+            for result in [
+                answer::page(data.clone(), answer::record).map(|p| p.items.len()),
+                answer::page(data.clone(), answer::table).map(|p| p.items.len()),
+                answer::page(data.clone(), answer::field).map(|p| p.items.len()),
+                answer::records(data.clone()).map(|r| r.len()),
+                answer::found(data.clone()).map(|f| f.records.len()),
+                answer::deleted(data).map(|d| d.len()),
+            ] {
+                if let Err(problem) = result {
+                    prop_assert!(!problem.is_empty() && !problem.contains('{'), "{}", problem);
+                }
             }
+        }
+    }
+
+    #[test]
+    fn an_upsert_never_updates_one_record_for_two_rows(
+        keys_and_ids in prop::collection::vec(("[a-c]{1}", "rec[A-C]{1}"), 0..12),
+        row_keys in prop::collection::vec("[a-d]{1}", 0..10),
+    ) {
+        let columns = vec![Field::new("fldK", "Key", 1, None)];
+        let keys = plan::key_columns(&["Key".into()], &columns).unwrap();
+        let table: Vec<Record> = keys_and_ids
+            .iter()
+            .map(|(key, id)| Record { record_id: id.clone(), fields: value(&serde_json::json!({"Key": key})) })
+            .collect();
+        let existing = plan::index_records(&table, &keys);
+        let raw: Vec<RawRow> = row_keys
+            .iter()
+            .map(|key| RawRow { item: None, record_id: None, fields: value(&serde_json::json!({"Key": key})), too_large: Vec::new() })
+            .collect();
+        let prepared = plan::prepare(raw, &columns, Unknown::Error, Needs::Fields);
+        let mut updated = std::collections::HashSet::new();
+        for step in plan::plan_upsert(prepared, &keys, &existing) {
+            if let plan::Step::Update { record_id, .. } = step {
+                prop_assert!(updated.insert(record_id), "one record updated for two rows");
+            }
+        }
+    }
+
+    #[test]
+    fn the_pacer_never_waits_past_its_caps(
+        events in prop::collection::vec((0u64..4, 0.0f64..1e7, prop::option::of(-1e9f64..1e9), prop::option::of(-5.0f64..1e6), any::<bool>()), 0..40),
+    ) {
+        let pacer = Pacer::default();
+        for (lane, now, reset, limit, refused) in events {
+            if refused {
+                pacer.slow_down(lane, now, reset, limit, 0.5);
+            }
+            let at = pacer.reserve(lane, now);
+            prop_assert!(at >= now && at.is_finite());
         }
     }
 }

@@ -333,3 +333,36 @@ async fn a_thenable_from_fetch_is_awaited() {
     let result = get_token(params(&thenable, &[])).await.unwrap();
     assert_eq!(get(&result, "access_token"), "t-then");
 }
+
+#[wasm_bindgen_test]
+fn the_secret_search_folds_unicode_as_the_host_does() {
+    let token = "t-0123456789abcdef";
+    let forms = larkbase_get_token::redact::SecretForms::new(token);
+    let split = |by: char| token.chars().flat_map(|c| [c, by]).collect::<String>();
+    for hidden in [
+        '\u{0}',
+        '\u{1}',
+        '\u{1F}',
+        '\u{202A}',
+        '\u{2066}',
+        '\u{FE0F}',
+        '\u{E0020}',
+        '\u{3164}',
+        '\u{301}',
+        '\u{200B}',
+        '\u{FEFF}',
+    ] {
+        assert!(
+            forms.found_in(&split(hidden)),
+            "split by U+{:04X}",
+            hidden as u32
+        );
+    }
+    let full_width: String = token
+        .chars()
+        .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+        .collect();
+    assert!(forms.found_in(&full_width), "in full width");
+    assert!(forms.found_in(&token.to_uppercase()));
+    assert!(!forms.found_in("t-0123456789abcdeX and Vietnamese: Nguyễn Văn A"));
+}

@@ -73,83 +73,6 @@ pub fn query_escape(text: &str) -> String {
     out
 }
 
-/// The part of every answer read first: whether it is Lark's at all, and its code.
-/// `code` is read as a JSON number and judged whole or not by the caller.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Head {
-    pub code: f64,
-    #[serde(default)]
-    pub msg: Option<String>,
-}
-
-/// A successful answer's `data`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Envelope<T> {
-    #[serde(default = "none")]
-    pub data: Option<T>,
-}
-
-fn none<T>() -> Option<T> {
-    None
-}
-
-/// A page of a list or search. Lark sends `items: null` on an empty page.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Page<T> {
-    #[serde(default = "none")]
-    pub items: Option<Vec<T>>,
-    #[serde(default)]
-    pub has_more: bool,
-    #[serde(default)]
-    pub page_token: Option<String>,
-    #[serde(default)]
-    pub total: Option<f64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-pub struct Table {
-    pub table_id: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revision: Option<f64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct FieldInfo {
-    pub field_id: String,
-    pub field_name: String,
-    #[serde(rename = "type")]
-    pub kind: i64,
-    #[serde(default)]
-    pub property: Value,
-    #[serde(default)]
-    pub is_primary: bool,
-    #[serde(default)]
-    pub ui_type: Option<String>,
-}
-
-impl FieldInfo {
-    pub fn into_field(self) -> super::fields::Field {
-        let mut field = super::fields::Field::new(
-            &self.field_id,
-            &self.field_name,
-            self.kind,
-            Some(&self.property),
-        );
-        field.is_primary = self.is_primary;
-        field.ui_type = self.ui_type;
-        field
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-pub struct Record {
-    pub record_id: String,
-    #[serde(default)]
-    pub fields: Value,
-}
-
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SearchBody {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -195,14 +118,11 @@ pub struct BatchGetBody {
     pub automatic_fields: Option<bool>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct BatchGetData {
-    #[serde(default = "none")]
-    pub records: Option<Vec<Record>>,
-    #[serde(default = "none")]
-    pub absent_record_ids: Option<Vec<String>>,
-    #[serde(default = "none")]
-    pub forbidden_record_ids: Option<Vec<String>>,
+/// A record as Lark reads it out, and as batch_update takes it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Record {
+    pub record_id: String,
+    pub fields: Value,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -237,26 +157,6 @@ pub enum RequestBody {
     Delete(BatchDeleteBody),
 }
 
-/// What batch_create and batch_update answer.
-#[derive(Clone, Debug, Deserialize)]
-pub struct RecordsData {
-    #[serde(default = "none")]
-    pub records: Option<Vec<Record>>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct DeleteData {
-    #[serde(default = "none")]
-    pub records: Option<Vec<Deleted>>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-pub struct Deleted {
-    pub record_id: String,
-    #[serde(default)]
-    pub deleted: bool,
-}
-
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -284,36 +184,6 @@ mod tests {
             records_url("https://x", "A", "T", "batch_create", "?client_token=u"),
             "https://x/open-apis/bitable/v1/apps/A/tables/T/records/batch_create?client_token=u"
         );
-    }
-
-    #[test]
-    fn answers_as_lark_sends_them() {
-        let page: Envelope<Page<Record>> = serde_json::from_str(
-            r#"{"code":0,"msg":"success","data":{"has_more":true,"page_token":"pt1","total":3,
-                "items":[{"record_id":"recA","fields":{"Name":[{"type":"text","text":"A"}]}}]}}"#,
-        )
-        .unwrap();
-        let page = page.data.unwrap();
-        assert!(page.has_more);
-        assert_eq!(page.items.unwrap()[0].record_id, "recA");
-        let empty: Envelope<Page<Record>> =
-            serde_json::from_str(r#"{"code":0,"data":{"has_more":false,"items":null}}"#).unwrap();
-        assert!(empty.data.unwrap().items.is_none());
-        let head: Head =
-            serde_json::from_str(r#"{"code":1254045,"msg":"FieldNameNotFound","data":{}}"#)
-                .unwrap();
-        assert_eq!(
-            (head.code, head.msg.as_deref()),
-            (1254045.0, Some("FieldNameNotFound"))
-        );
-        let field: FieldInfo = serde_json::from_str(
-            r#"{"field_id":"fld1","field_name":"Status","type":3,"is_primary":false,"ui_type":"SingleSelect",
-                "property":{"options":[{"name":"Todo","id":"opt1","color":0}]}}"#,
-        )
-        .unwrap();
-        let field = field.into_field();
-        assert_eq!(field.options, ["Todo"]);
-        assert_eq!(field.ui_type.as_deref(), Some("SingleSelect"));
     }
 
     #[test]

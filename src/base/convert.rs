@@ -12,6 +12,8 @@ use super::value::Value;
 /// Below this, a number is taken as Unix seconds; from it up, milliseconds. 1e11 seconds is the
 /// year 5138, and 1e11 milliseconds is March 1973, so neither reading is plausible on the other side.
 pub const SECONDS_BELOW: f64 = 1e11;
+/// Lark's longest text cell, in characters.
+pub const MAX_TEXT_CHARS: usize = 100_000;
 
 const EXPECT_TEXT: &str = "text (a string, number or boolean)";
 const EXPECT_NUMBER: &str = "a number, or a string holding one such as 12.5";
@@ -51,7 +53,13 @@ pub fn to_cell(value: &Value, field: &Field) -> Result<Value, BaseError> {
         return Ok(Value::Null);
     }
     let converted = match field.kind {
-        FieldType::Text | FieldType::Phone => text(value).map(Value::Text).ok_or(EXPECT_TEXT),
+        FieldType::Text | FieldType::Phone => match text(value) {
+            Some(text) if text.chars().nth(MAX_TEXT_CHARS).is_some() => {
+                return Err(too_large(&field.name))
+            }
+            Some(text) => Ok(Value::Text(text)),
+            None => Err(EXPECT_TEXT),
+        },
         FieldType::Number => number(value).map(Value::Number).ok_or(EXPECT_NUMBER),
         FieldType::SingleSelect => option(value).map(Value::Text).ok_or(EXPECT_OPTION),
         FieldType::MultiSelect => options(value).ok_or(EXPECT_OPTIONS),
@@ -69,6 +77,22 @@ pub fn to_cell(value: &Value, field: &Field) -> Result<Value, BaseError> {
     converted.map_err(|expected| {
         BaseError::invalid_value(&field.name, field.kind.name(), value.kind(), expected)
     })
+}
+
+/// A value larger than Lark takes in a cell: a text over `MAX_TEXT_CHARS`, or any value whose JSON
+/// is over a MiB (the JS entry does not copy those in).
+pub fn too_large(column: &str) -> BaseError {
+    BaseError {
+        column: Some(column.to_owned()),
+        ..BaseError::new(
+            super::error::BaseErrorCode::InvalidValue,
+            format!(
+                "the value for column '{column}' is larger than a Lark Base cell takes \
+                 (text: {MAX_TEXT_CHARS} characters)"
+            ),
+            "shorten the value, or split it over several records",
+        )
+    }
 }
 
 /// Numbers as JS writes them: whole ones without a fraction.
@@ -402,6 +426,39 @@ fn record_ids(value: &Value) -> Option<Value> {
         _ => return None,
     };
     Some(Value::List(ids.into_iter().map(Value::Text).collect()))
+}
+
+/// A written cell as a text to compare with what Lark's answer to the write says of it, for every
+/// type whose form Lark echoes (lists compared as sets); `None` for the types it does not.
+pub fn echo(cell: &Value, kind: FieldType) -> Option<String> {
+    let names = |list: Option<Value>, key: &str| {
+        let Some(Value::List(items)) = list else {
+            return None;
+        };
+        let mut names: Vec<String> = items
+            .iter()
+            .map(|item| match item {
+                Value::Text(t) => Some(t.clone()),
+                _ => item.get(key)?.as_str().map(str::to_owned),
+            })
+            .collect::<Option<_>>()?;
+        names.sort();
+        Some(names.join("\u{1}"))
+    };
+    match kind {
+        FieldType::Checkbox => checkbox(cell).map(|b| b.to_string()),
+        FieldType::MultiSelect => names(options(cell), "name"),
+        FieldType::Person => names(persons(cell), "id"),
+        FieldType::Attachment => names(attachments(cell), "file_token"),
+        FieldType::Link => names(record_ids(cell), "id"),
+        FieldType::Text
+        | FieldType::Number
+        | FieldType::SingleSelect
+        | FieldType::Date
+        | FieldType::Phone
+        | FieldType::Url => key_text(cell, kind),
+        _ => None,
+    }
 }
 
 /// A cell as a plain value for output: rich-text segments become one string.

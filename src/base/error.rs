@@ -59,7 +59,7 @@ impl BaseErrorCode {
 
 /// A failed operation or item. Every text in it is built here or taken from Lark's `msg` with the
 /// access token and App Secret redacted, so the whole value is safe to log and to show.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BaseError {
     pub code: BaseErrorCode,
     pub message: String,
@@ -73,9 +73,24 @@ pub struct BaseError {
     pub http_status: Option<u16>,
     /// How many requests were made for the batch that failed.
     pub attempts: u32,
+    /// For a create batch whose outcome is not known: what makes running it again safe.
+    pub client_token: Option<String>,
     /// What a 429 answer's Retry-After header asked for.
     pub retry_after_s: Option<u32>,
+    /// A rate-limited answer's `x-ogw-ratelimit-reset` (or Retry-After), in milliseconds.
+    pub rate_reset_ms: Option<f64>,
+    /// A rate-limited answer's `x-ogw-ratelimit-limit`: requests allowed in Lark's window.
+    pub rate_limit: Option<f64>,
+    /// The answer was refused for its size (bytes or values): a smaller page of it may pass.
+    pub oversized: bool,
 }
+
+const APPLIED: &str = "; the batch may have been applied";
+/// The most of any text an error keeps: well within what the secret search reads.
+const MAX_TEXT_CHARS: usize = 2000;
+
+/// What replaces a text of an error that held a secret.
+pub const WITHHELD: &str = "(withheld: it held the access token or the App Secret)";
 
 impl BaseError {
     pub fn new(code: BaseErrorCode, message: String, hint: &str) -> Self {
@@ -89,7 +104,11 @@ impl BaseError {
             lark_msg: None,
             http_status: None,
             attempts: 1,
+            client_token: None,
             retry_after_s: None,
+            rate_reset_ms: None,
+            rate_limit: None,
+            oversized: false,
         }
     }
 
@@ -163,6 +182,105 @@ impl BaseError {
         }
     }
 
+    /// Lark Base's answer did not prove which record a created row became, although the batch may
+    /// have been applied.
+    pub fn unproven_create(client_token: &str) -> Self {
+        Self::bad_response(
+            "batch_create's answer does not show which record is this item's",
+            None,
+        )
+        .perhaps_created(client_token)
+    }
+
+    /// A create batch that failed this way may still have been applied (the answer was lost, or
+    /// made no sense): says so, and how to run it again safely.
+    pub fn perhaps_created(self, client_token: &str) -> Self {
+        let mut e = self.perhaps_applied(&format!(
+            "check the table before running again; to run it again without creating the records \
+             twice, send the same items with client token {client_token}"
+        ));
+        if e.message.ends_with(APPLIED) {
+            e.client_token = Some(client_token.to_owned());
+        }
+        e
+    }
+
+    /// A write batch that failed this way may still have been applied: the request may have
+    /// reached Lark although no answer, or no sensible one, came back. Lark's own refusals were
+    /// not applied and are left as they are.
+    pub fn perhaps_applied(mut self, hint: &str) -> Self {
+        let unknown = matches!(
+            self.code,
+            BaseErrorCode::Timeout
+                | BaseErrorCode::NetworkError
+                | BaseErrorCode::HttpError
+                | BaseErrorCode::BadResponse
+                | BaseErrorCode::Internal
+        );
+        if unknown && !self.message.ends_with(APPLIED) {
+            self.message.push_str(APPLIED);
+        }
+        if unknown {
+            self.hint = hint.to_owned();
+        }
+        self
+    }
+
+    /// The call's deadline passed while it was `doing` something.
+    pub fn deadline(deadline_ms: u32, doing: &str) -> Self {
+        Self::new(
+            BaseErrorCode::Timeout,
+            format!("the call did not end within its deadline of {deadline_ms} ms ({doing})"),
+            "retry later, or give the call a longer deadline (deadlineMs, the node's Timeout option)",
+        )
+    }
+
+    /// A rate limit that the deadline left no time to wait out.
+    pub fn past_deadline(mut self) -> Self {
+        self.message = format!(
+            "{}; waiting longer would pass the call's deadline",
+            self.message
+        );
+        self
+    }
+
+    /// The answers of one call came to more than `bytes`.
+    pub fn too_much(bytes: usize) -> Self {
+        Self::bad_response_with_hint(
+            &format!(
+                "the answers of this call came to more than {} MiB",
+                bytes >> 20
+            ),
+            "narrow the search with filters, a view, the fields to return or a limit",
+        )
+    }
+
+    pub fn bad_response_with_hint(problem: &str, hint: &str) -> Self {
+        Self {
+            hint: hint.to_owned(),
+            ..Self::bad_response(problem, None)
+        }
+    }
+
+    /// This error with its texts cut to `MAX_TEXT_CHARS` (so that the search sees all of each) and
+    /// every text that `holds_secret` says holds one replaced whole.
+    pub fn withhold(mut self, holds_secret: impl Fn(&str) -> bool) -> Self {
+        let texts = [&mut self.message, &mut self.hint].into_iter().chain(
+            [&mut self.lark_msg, &mut self.column, &mut self.field]
+                .into_iter()
+                .flatten(),
+        );
+        for text in texts {
+            if text.chars().nth(MAX_TEXT_CHARS).is_some() {
+                *text = text.chars().take(MAX_TEXT_CHARS).chain(['…']).collect();
+            }
+            if holds_secret(text) {
+                *text = WITHHELD.to_owned();
+            }
+        }
+        self
+    }
+
     pub fn bad_response(problem: &str, http_status: Option<u16>) -> Self {
         Self {
             http_status,
@@ -228,6 +346,8 @@ impl From<TokenError> for BaseError {
             http_status: e.http_status,
             attempts: e.attempts,
             retry_after_s: e.retry_after_s,
+            oversized: e.oversized,
+            ..Self::new(code, String::new(), "")
         }
     }
 }

@@ -1,48 +1,67 @@
-//! The Lark Base operations, generic over the platform like the token flow: every request with a
-//! token from its source (the cache, per request, for the credential), retried with backoff within
-//! a deadline on rate limits, write conflicts and transient failures; pagination; batches at
-//! Lark's limits; writes to one table one at a time; and an outcome for every input row.
+//! The Lark Base operations, generic over the platform like the token flow. Every call is bounded:
+//! one deadline for the whole call, checked before every request, wait and turn; pages that must
+//! prove progress; a budget for what answers may bring in. Requests take their token from its
+//! source (the cache, per request, for the credential), are paced with the app's other requests
+//! once Lark says to slow down, and are retried within the deadline on rate limits, write
+//! conflicts and transient failures. Writes to one table take turns, and every input row gets an
+//! outcome that Lark's answer proves, or an error that says what may have happened.
 
+use super::answer::{self, Answer, FieldInfo, Page, Problem, Table};
 use super::api::{
-    self, BatchCreateBody, BatchDeleteBody, BatchGetBody, BatchGetData, BatchUpdateBody,
-    DeleteData, Envelope, FieldInfo, Head, NewRecord, Page, PageQuery, Record, RecordsData,
-    RequestBody, SearchBody, Table,
+    self, BatchCreateBody, BatchDeleteBody, BatchGetBody, BatchUpdateBody, NewRecord, PageQuery,
+    Record, RequestBody, SearchBody,
 };
-use super::convert::simplify;
+use super::convert::{echo, simplify};
 use super::error::{BaseError, BaseErrorCode};
+use super::fields::{Field, FieldType};
 use super::lock::TableLocks;
+use super::pace::{self, Pacer};
 use super::plan::{self, Needs, RawRow, Row, Step, Unknown};
 use super::value::Value;
 use crate::error::server_text;
-use crate::http::Request;
-use crate::http::{HttpAnswer, Platform};
+use crate::http::{HttpAnswer, Malformed, Payload, Platform, Request};
 use crate::redact::SecretForms;
 use crate::retry::{parse_retry_after, BASE_DELAY_MS, MAX_DELAY_MS};
-use serde::de::DeserializeOwned;
+use crate::token::cache::strong_hash;
 use serde::Serialize;
+use serde_json::value::RawValue;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::pin::pin;
+use std::task::Poll;
 
-/// Lark Base answers carry up to 500 records; a few MB is far above any real one.
-pub const MAX_BODY_BYTES: usize = 32 << 20;
+/// One answer: 500 records of wide rows fit many times over.
+pub const MAX_BODY_BYTES: usize = 16 << 20;
+/// All answers of one call together: past this, a search must be narrowed.
+pub const MAX_CALL_BYTES: usize = 128 << 20;
 /// Tables and fields per page (Lark's most for these lists).
 const LIST_PAGE_SIZE: usize = 100;
+/// Pages a list of tables or fields may take: 5,000 of them.
+const MAX_LIST_PAGES: usize = 50;
+/// Pages a search may take: a million records.
+const MAX_SEARCH_PAGES: usize = 2000;
+/// Pages beyond what the first page's `total` implies, for records added while paging.
+const SLACK_PAGES: usize = 2;
 
 /// Where the access token comes from.
 pub trait TokenSource {
     /// The token for the next request; `renew` asks for a new one after Lark refused the last.
-    fn token(&self, renew: bool) -> impl Future<Output = Result<String, BaseError>>;
+    /// Getting it must end within `within_ms`, what is left of the call's deadline (a token
+    /// request left running would outlive the call).
+    fn token(&self, renew: bool, within_ms: u32)
+        -> impl Future<Output = Result<String, BaseError>>;
     /// Whether `renew` can give another token (the credential can; a token typed in cannot).
     fn can_renew(&self) -> bool;
-    /// What else must never appear in an error besides the token itself (the App Secret).
-    fn secret(&self) -> Option<&str>;
+    /// Who the requests are made as, so that one app's calls are paced together.
+    fn app(&self) -> &str;
 }
 
 /// A token given as it is, e.g. by Larkbase Get Token through the Access Token field.
 pub struct GivenToken(pub String);
 
 impl TokenSource for GivenToken {
-    async fn token(&self, _renew: bool) -> Result<String, BaseError> {
+    async fn token(&self, _renew: bool, _within_ms: u32) -> Result<String, BaseError> {
         Ok(self.0.clone())
     }
 
@@ -50,8 +69,8 @@ impl TokenSource for GivenToken {
         false
     }
 
-    fn secret(&self) -> Option<&str> {
-        None
+    fn app(&self) -> &str {
+        &self.0
     }
 }
 
@@ -61,21 +80,51 @@ pub struct Settings {
     /// Scheme, host and optional path prefix, without a trailing slash.
     pub base_url: String,
     pub app_token: String,
+    /// For one request, its answer included.
     pub timeout_ms: u32,
-    /// For all attempts of one request and the waits between them.
+    /// For the whole call: every request, wait and turn.
     pub deadline_ms: u32,
+    /// Tries per request for failures other than rate limits, which are waited out up to the
+    /// deadline.
     pub max_attempts: u32,
     /// Rich-text cells read out as plain strings.
     pub simplify: bool,
     /// After a failed batch, send nothing more (the remaining items fail as not sent).
     pub stop_on_error: bool,
+    /// What the create batches' `client_token`s are made from: the same rows sent again with the
+    /// same one are not created twice. A random one when the caller gave none.
+    pub client_token: Option<String>,
 }
 
-/// A record as the caller gets it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// What lives as long as the instance: whose turn it is to write to each table, and the pace of
+/// each app's requests.
+#[derive(Default)]
+pub struct Shared {
+    pub locks: TableLocks,
+    pub pacer: Pacer,
+}
+
+/// A record as the caller gets it. Its cells are kept as the JSON text they will be written as: a
+/// large search holds its records as compact text, not as a tree of small allocations each.
+#[derive(Clone, Debug, Serialize)]
 pub struct OutRecord {
     pub record_id: String,
-    pub fields: Value,
+    pub fields: Box<RawValue>,
+}
+
+impl OutRecord {
+    /// A record with `fields` (an object) as its cells.
+    pub fn new(record_id: String, fields: &Value) -> Self {
+        // Our own `Value` always serializes; `null` stands in were it ever not to.
+        let fields = serde_json::value::to_raw_value(fields).unwrap_or_default();
+        Self { record_id, fields }
+    }
+}
+
+impl PartialEq for OutRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.record_id == other.record_id && self.fields.get() == other.fields.get()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -98,22 +147,96 @@ pub struct ItemResult {
 pub struct SearchResult {
     pub records: Vec<OutRecord>,
     /// Lark's count of all matching records, when it gave one.
-    pub total: Option<f64>,
+    pub total: Option<u64>,
+}
+
+/// Which of an app's lanes a request goes in (see `pace`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    Read,
+    Write,
 }
 
 pub struct Base<'a, P: Platform, T: TokenSource> {
-    pub platform: &'a P,
-    pub tokens: &'a T,
-    pub locks: &'a TableLocks,
-    pub settings: &'a Settings,
+    platform: &'a P,
+    tokens: &'a T,
+    shared: &'a Shared,
+    settings: &'a Settings,
+    deadline: f64,
+    /// Bytes of answers this call has read, against `MAX_CALL_BYTES`.
+    answered: Cell<usize>,
+    /// The tokens this call sent, which no error may show, with their spellings, and what was
+    /// found of them in which texts (a failed batch gives each of its items the same error).
+    sent_tokens: RefCell<Vec<(String, SecretForms)>>,
+    searched: RefCell<HashMap<String, bool>>,
+    client_token: String,
+    /// The records this call created or updated: a create answer that names one again proves
+    /// nothing.
+    written: RefCell<HashSet<String>>,
+    /// Told of each write batch just before it is sent (see `with_journal`).
+    journal: Option<&'a Journal>,
 }
 
-impl<P: Platform, T: TokenSource> Base<'_, P, T> {
+/// What a call is told of each write batch before it is sent: its items, and a create batch's
+/// client token.
+pub type Journal = dyn Fn(&[u32], Option<&str>);
+
+/// Runs `work` unless `guard` (a timer) ends first.
+async fn before<W: Future, G: Future>(work: W, guard: G) -> Option<W::Output> {
+    let (mut work, mut guard) = (pin!(work), pin!(guard));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(done) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(done));
+        }
+        if guard.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
+    /// A call starts: its deadline runs from now.
+    pub fn new(platform: &'a P, tokens: &'a T, shared: &'a Shared, settings: &'a Settings) -> Self {
+        let client_token = settings
+            .client_token
+            .clone()
+            .unwrap_or_else(|| uuid_v4(&[platform.random(), platform.random()]));
+        Self {
+            platform,
+            tokens,
+            shared,
+            settings,
+            deadline: platform.now_ms() + f64::from(settings.deadline_ms),
+            answered: Cell::new(0),
+            sent_tokens: RefCell::new(Vec::new()),
+            searched: RefCell::new(HashMap::new()),
+            client_token,
+            written: RefCell::new(HashSet::new()),
+            journal: None,
+        }
+    }
+
+    /// Tells `journal` the items of each write batch, and a create batch's client token, just
+    /// before the batch is sent: what the JS entry needs to give each item a true outcome if this
+    /// instance dies mid-call (sent: may have been applied; not sent: safe to run again).
+    pub fn with_journal(mut self, journal: &'a Journal) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    fn note_sent(&self, items: &[u32], client_token: Option<&str>) {
+        if let Some(journal) = self.journal {
+            journal(items, client_token);
+        }
+    }
+
     pub async fn list_tables(&self) -> Result<Vec<Table>, BaseError> {
         let s = self.settings;
         let url = |page: &PageQuery| api::tables_url(&s.base_url, &s.app_token, page);
         let (tables, _) = self
-            .all_pages::<Table>("GET", url, None, LIST_PAGE_SIZE, None)
+            .all_pages("GET", url, None, Pages::list(None), answer::table)
             .await?;
         Ok(tables)
     }
@@ -122,7 +245,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         let s = self.settings;
         let url = |page: &PageQuery| api::fields_url(&s.base_url, &s.app_token, table_id, page);
         let (fields, _) = self
-            .all_pages::<FieldInfo>("GET", url, None, LIST_PAGE_SIZE, None)
+            .all_pages("GET", url, None, Pages::list(None), answer::field)
             .await?;
         Ok(fields)
     }
@@ -146,13 +269,18 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         table_id: &str,
         body: SearchBody,
         limit: Option<usize>,
-    ) -> Result<(Vec<Record>, Option<f64>), BaseError> {
+    ) -> Result<(Vec<Record>, Option<u64>), BaseError> {
         let s = self.settings;
         let url = |page: &PageQuery| {
             api::records_url(&s.base_url, &s.app_token, table_id, "search", &page.query())
         };
-        let body = RequestBody::Search(body);
-        self.all_pages("POST", url, Some(body), plan::MAX_PAGE_SIZE, limit)
+        let body = json(&RequestBody::Search(body));
+        let pages = Pages {
+            size: plan::MAX_PAGE_SIZE,
+            most: MAX_SEARCH_PAGES,
+            limit,
+        };
+        self.all_pages("POST", url, Some(body), pages, answer::record)
             .await
     }
 
@@ -178,15 +306,24 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                 record_ids: batch.to_vec(),
                 automatic_fields: None,
             };
-            match self
-                .call::<BatchGetData>("POST", url, Some(RequestBody::Get(body)))
-                .await
-            {
+            let answer = self
+                .call(
+                    "POST",
+                    url,
+                    Some(json(&RequestBody::Get(body))),
+                    Lane::Read,
+                    answer::found,
+                )
+                .await;
+            match answer {
                 Ok(data) => {
-                    for record in data.records.unwrap_or_default() {
-                        found.insert(record.record_id.clone(), record);
+                    let asked: HashSet<&String> = batch.iter().collect();
+                    for record in data.records {
+                        if asked.contains(&record.record_id) {
+                            found.insert(record.record_id.clone(), record);
+                        }
                     }
-                    for id in data.forbidden_record_ids.unwrap_or_default() {
+                    for id in data.forbidden.into_iter().filter(|id| asked.contains(id)) {
                         failed.insert(id, forbidden());
                     }
                 }
@@ -222,7 +359,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         let columns = self.columns(table_id).await?;
         let items = plan::item_numbers(&raw);
         let rows = plan::prepare(raw, &columns, unknown, Needs::Fields);
-        let _turn = self.locks.acquire(self.table_key(table_id)).await;
+        let _turn = self.turn(table_id).await?;
         let mut results = Results::new(items, &rows);
         results.stop_if_any_failed(self.settings);
         let creates = rows
@@ -230,7 +367,8 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
             .enumerate()
             .filter_map(|(p, r)| r.ok().map(|r| (p, r)))
             .collect();
-        self.send_creates(table_id, creates, &mut results).await;
+        self.send_creates(table_id, &columns, creates, &mut results)
+            .await;
         Ok(results.finish())
     }
 
@@ -244,7 +382,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         let columns = self.columns(table_id).await?;
         let items = plan::item_numbers(&raw);
         let rows = plan::prepare(raw, &columns, unknown, Needs::Both);
-        let _turn = self.locks.acquire(self.table_key(table_id)).await;
+        let _turn = self.turn(table_id).await?;
         let mut results = Results::new(items, &rows);
         results.stop_if_any_failed(self.settings);
         let updates = rows
@@ -256,8 +394,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                 Some((p, row, id))
             })
             .collect();
-        self.send_updates(table_id, updates, Action::Updated, &mut results)
-            .await;
+        self.send_updates(table_id, updates, &mut results).await;
         Ok(results.finish())
     }
 
@@ -269,7 +406,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
     ) -> Result<Vec<ItemResult>, BaseError> {
         let items = plan::item_numbers(&raw);
         let rows = plan::prepare(raw, &[], Unknown::Error, Needs::RecordId);
-        let _turn = self.locks.acquire(self.table_key(table_id)).await;
+        let _turn = self.turn(table_id).await?;
         let ids = unique_ids(&rows);
         let mut outcome: HashMap<String, Result<(), BaseError>> = HashMap::new();
         let mut stopped = self.settings.stop_on_error && rows.iter().any(Result::is_err);
@@ -284,14 +421,30 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
             let body = BatchDeleteBody {
                 records: batch.to_vec(),
             };
-            match self
-                .call::<DeleteData>("POST", url, Some(RequestBody::Delete(body)))
-                .await
-            {
-                Ok(data) => {
-                    let deleted: HashSet<String> = data
-                        .records
-                        .unwrap_or_default()
+            let in_batch: HashSet<&String> = batch.iter().collect();
+            let items: Vec<u32> = rows
+                .iter()
+                .filter_map(|r| r.as_ref().ok())
+                .filter(|row| {
+                    row.record_id
+                        .as_ref()
+                        .is_some_and(|id| in_batch.contains(id))
+                })
+                .map(|row| row.item)
+                .collect();
+            self.note_sent(&items, None);
+            let answer = self
+                .call(
+                    "POST",
+                    url,
+                    Some(json(&RequestBody::Delete(body))),
+                    Lane::Write,
+                    answer::deleted,
+                )
+                .await;
+            match answer {
+                Ok(entries) => {
+                    let deleted: HashSet<String> = entries
                         .into_iter()
                         .filter(|d| d.deleted)
                         .map(|d| d.record_id)
@@ -300,15 +453,13 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                         let result = if deleted.contains(id) {
                             Ok(())
                         } else {
-                            Err(BaseError::bad_response(
-                                "Lark did not confirm this record was deleted",
-                                None,
-                            ))
+                            Err(unconfirmed("deleted", AGAIN_DELETE))
                         };
                         outcome.insert(id.clone(), result);
                     }
                 }
                 Err(e) => {
+                    let e = e.perhaps_applied(AGAIN_DELETE);
                     for id in batch {
                         outcome.insert(id.clone(), Err(e.clone()));
                     }
@@ -320,10 +471,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         for (position, row) in rows.iter().enumerate() {
             let Ok(row) = row else { continue };
             let id = row.record_id.clone().unwrap_or_default();
-            let done = OutRecord {
-                record_id: id.clone(),
-                fields: Value::Object(Vec::new()),
-            };
+            let done = OutRecord::new(id.clone(), &Value::Object(Vec::new()));
             let result = outcome.get(&id).cloned().unwrap_or(Err(not_found()));
             results.set(position, result.map(|()| (Action::Deleted, done)));
         }
@@ -345,7 +493,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         let rows = plan::prepare(raw, &columns, unknown, Needs::Fields);
         // Held from the lookup to the last write, so that two upserts from this instance cannot
         // both miss a key and both create it.
-        let _turn = self.locks.acquire(self.table_key(table_id)).await;
+        let _turn = self.turn(table_id).await?;
         let mut results = Results::new(items, &rows);
         let wanted = plan::wanted_keys(&rows, &keys);
         let existing = if wanted.is_empty() {
@@ -372,18 +520,21 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
             }
         }
         results.stop_if_any_failed(self.settings);
-        self.send_updates(table_id, updates, Action::Updated, &mut results)
+        self.send_updates(table_id, updates, &mut results).await;
+        self.send_creates(table_id, &columns, creates, &mut results)
             .await;
-        self.send_creates(table_id, creates, &mut results).await;
         Ok(results.finish())
     }
 
     async fn send_creates(
         &self,
         table_id: &str,
+        columns: &[Field],
         creates: Vec<(usize, Row)>,
         results: &mut Results,
     ) {
+        let kinds: HashMap<&str, FieldType> =
+            columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
         for batch in creates.chunks(plan::MAX_WRITE_BATCH) {
             if results.stopped {
                 for (position, _) in batch {
@@ -391,31 +542,31 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                 }
                 continue;
             }
-            // The same client_token on every attempt: a create that Lark applied but whose
-            // answer was lost is not applied twice when it is sent again.
-            let query = format!("?client_token={}", uuid_v4(|| self.platform.random()));
-            let url = self.records_url(table_id, "batch_create", &query);
-            let body = BatchCreateBody {
+            let body = json(&RequestBody::Create(BatchCreateBody {
                 records: batch
                     .iter()
                     .map(|(_, row)| NewRecord {
                         fields: row.fields_for_create(),
                     })
                     .collect(),
-            };
+            }));
+            // Made from the call's client token and the batch itself: the same client_token on
+            // every attempt, and on any later call that sends the same rows with the same client
+            // token, so that a create Lark applied but whose answer was lost is not applied twice.
+            let client_token = batch_client_token(&self.client_token, &body);
+            let url = self.records_url(
+                table_id,
+                "batch_create",
+                &format!("?client_token={client_token}"),
+            );
+            let items: Vec<u32> = batch.iter().map(|(_, row)| row.item).collect();
+            self.note_sent(&items, Some(&self.client_token));
             let answer = self
-                .call::<RecordsData>("POST", url, Some(RequestBody::Create(body)))
+                .call("POST", url, Some(body), Lane::Write, answer::records)
                 .await;
-            let created = answer.and_then(|data| {
-                let records = data.records.unwrap_or_default();
-                if records.len() == batch.len() {
-                    Ok(records)
-                } else {
-                    Err(BaseError::bad_response(
-                        "batch_create answered a different number of records than it was sent",
-                        None,
-                    ))
-                }
+            let created = answer.and_then(|records| {
+                pair_created(batch, records, &kinds, &mut self.written.borrow_mut())
+                    .ok_or_else(|| BaseError::unproven_create(&self.client_token))
             });
             match created {
                 Ok(records) => {
@@ -423,7 +574,10 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                         results.set(*position, Ok((Action::Created, self.out(record))));
                     }
                 }
-                Err(e) => results.fail_batch(batch.iter().map(|(p, _)| *p), &e, self),
+                Err(e) => {
+                    let e = e.perhaps_created(&self.client_token);
+                    results.fail_batch(batch.iter().map(|(p, _)| *p), &e, self.settings)
+                }
             }
         }
     }
@@ -432,7 +586,6 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         &self,
         table_id: &str,
         updates: Vec<(usize, Row, String)>,
-        action: Action,
         results: &mut Results,
     ) {
         for batch in updates.chunks(plan::MAX_WRITE_BATCH) {
@@ -452,40 +605,62 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                     })
                     .collect(),
             };
-            match self
-                .call::<RecordsData>("POST", url, Some(RequestBody::Update(body)))
-                .await
-            {
-                Ok(data) => {
-                    let mut answered: HashMap<String, Record> = data
-                        .records
-                        .unwrap_or_default()
+            let items: Vec<u32> = batch.iter().map(|(_, row, _)| row.item).collect();
+            self.note_sent(&items, None);
+            let answer = self
+                .call(
+                    "POST",
+                    url,
+                    Some(json(&RequestBody::Update(body))),
+                    Lane::Write,
+                    answer::records,
+                )
+                .await;
+            match answer {
+                Ok(records) => {
+                    // Only a record Lark's answer names is known to be updated.
+                    let mut answered: HashMap<String, Record> = records
                         .into_iter()
                         .map(|r| (r.record_id.clone(), r))
                         .collect();
-                    for (position, row, id) in batch {
-                        // Lark answers with the records it updated; the cells sent stand in
-                        // for a record it left out of its answer.
-                        let record = answered.remove(id).unwrap_or_else(|| Record {
-                            record_id: id.clone(),
-                            fields: row.fields_for_update(),
-                        });
-                        results.set(*position, Ok((action, self.out(record))));
+                    for (position, _, id) in batch {
+                        let outcome = match answered.remove(id) {
+                            Some(record) => {
+                                self.written.borrow_mut().insert(id.clone());
+                                Ok((Action::Updated, self.out(record)))
+                            }
+                            None => Err(unconfirmed("updated", AGAIN_UPDATE)),
+                        };
+                        results.set(*position, outcome);
                     }
                 }
-                Err(e) => results.fail_batch(batch.iter().map(|(p, _, _)| *p), &e, self),
+                Err(e) => {
+                    let e = e.perhaps_applied(AGAIN_UPDATE);
+                    results.fail_batch(batch.iter().map(|(p, _, _)| *p), &e, self.settings)
+                }
             }
         }
     }
 
     /// The table's columns, as the write operations need them.
-    async fn columns(&self, table_id: &str) -> Result<Vec<super::fields::Field>, BaseError> {
+    async fn columns(&self, table_id: &str) -> Result<Vec<Field>, BaseError> {
         Ok(self
             .list_fields(table_id)
             .await?
             .into_iter()
             .map(FieldInfo::into_field)
             .collect())
+    }
+
+    /// This call's turn to write to the table, released when the call ends, however it ends.
+    async fn turn(&self, table_id: &str) -> Result<super::lock::TableGuard, BaseError> {
+        let s = self.settings;
+        let key = format!("{} {} {table_id}", s.base_url, s.app_token);
+        self.until(
+            self.shared.locks.acquire(key),
+            "waiting for the table's other writes",
+        )
+        .await
     }
 
     fn out(&self, record: Record) -> OutRecord {
@@ -496,10 +671,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
             Value::Object(cells) => Value::Object(cells),
             _ => Value::Object(Vec::new()),
         };
-        OutRecord {
-            record_id: record.record_id,
-            fields,
-        }
+        OutRecord::new(record.record_id, &fields)
     }
 
     fn records_url(&self, table_id: &str, action: &str, query: &str) -> String {
@@ -507,104 +679,172 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         api::records_url(&s.base_url, &s.app_token, table_id, action, query)
     }
 
-    fn table_key(&self, table_id: &str) -> String {
-        let s = self.settings;
-        format!("{} {} {table_id}", s.base_url, s.app_token)
-    }
-
-    /// Every page of a list or search, or the first `limit` items.
-    async fn all_pages<I: DeserializeOwned>(
+    /// Every page of a list or search, or the first `limit` items. A page must prove progress:
+    /// no more items than asked for, a page token never seen before in this call, and no more
+    /// pages than the first page's `total` allows (or than `pages.most`).
+    async fn all_pages<I>(
         &self,
         method: &'static str,
         url_for: impl Fn(&PageQuery) -> String,
-        body: Option<RequestBody>,
-        page_size: usize,
-        limit: Option<usize>,
-    ) -> Result<(Vec<I>, Option<f64>), BaseError> {
+        body: Option<String>,
+        pages: Pages,
+        item: fn(Value) -> Result<I, Problem>,
+    ) -> Result<(Vec<I>, Option<u64>), BaseError> {
         let mut items: Vec<I> = Vec::new();
-        let mut page = PageQuery::default();
+        let mut query = PageQuery::default();
         let mut total = None;
+        let mut most = pages.most;
+        let mut size = pages.size;
+        let mut seen = HashSet::new();
+        let mut number = 0;
         loop {
-            let wanted = limit.map_or(page_size, |l| l.saturating_sub(items.len()).min(page_size));
+            let wanted = pages
+                .limit
+                .map_or(size, |l| l.saturating_sub(items.len()).min(size));
             if wanted == 0 {
-                return Ok((items, total));
+                break;
             }
-            page.page_size = Some(wanted);
-            let answer: Page<I> = self.call(method, url_for(&page), body.clone()).await?;
-            total = answer.total.or(total);
-            let got = answer.items.unwrap_or_default();
-            let empty = got.is_empty();
-            items.extend(got);
-            if !answer.has_more {
-                return Ok((items, total));
-            }
-            // A server that says "more" forever would keep this loop going: an empty page or a
-            // repeated token ends it.
-            let next = answer.page_token.filter(|t| !t.is_empty());
-            if empty || next.is_none() || next == page.page_token {
+            query.page_size = Some(wanted);
+            let answer = self
+                .call(method, url_for(&query), body.clone(), Lane::Read, |data| {
+                    answer::page(data, item)
+                })
+                .await;
+            let page: Page<I> = match answer {
+                // A page too large to read at once (wide rows, long cells) is asked for again,
+                // smaller, so that no answer blocks the event loop for long.
+                Err(e) if e.oversized && wanted > 1 => {
+                    size = wanted / 2;
+                    most = match total {
+                        Some(all) => pages_for(all, items.len(), size).saturating_add(number),
+                        None => pages.most.saturating_mul(pages.size / size.max(1)),
+                    };
+                    continue;
+                }
+                other => other?,
+            };
+            number += 1;
+            if page.items.len() > wanted {
                 return Err(BaseError::bad_response(
-                    "has_more without a new page_token, or an empty page",
+                    "a page held more items than were asked for",
                     None,
                 ));
             }
-            page.page_token = next;
+            if number == 1 {
+                total = page.total;
+                if let Some(all) = page.total {
+                    most = most.min(pages_for(all, 0, size));
+                }
+            }
+            let empty = page.items.is_empty();
+            items.extend(page.items);
+            if !page.has_more {
+                break;
+            }
+            let Some(next) = page.page_token else {
+                return Err(BaseError::bad_response(
+                    "has_more without a page_token",
+                    None,
+                ));
+            };
+            if empty || !seen.insert(next.clone()) {
+                return Err(BaseError::bad_response(
+                    "the pages do not move on: an empty page, or a page_token given before",
+                    None,
+                ));
+            }
+            if number >= most {
+                return Err(BaseError::bad_response(
+                    "more pages than the total Lark gave (or than any table has) allow",
+                    None,
+                ));
+            }
+            query.page_token = Some(next);
         }
+        Ok((items, total))
     }
 
-    /// One request and its answer's `data`.
-    async fn call<D: DeserializeOwned>(
+    /// One request and its answer's `data`, read by `read`.
+    async fn call<D>(
         &self,
         method: &'static str,
         url: String,
-        body: Option<RequestBody>,
+        body: Option<String>,
+        lane: Lane,
+        read: impl FnOnce(Value) -> Result<D, Problem>,
     ) -> Result<D, BaseError> {
-        let answer = self.exchange(method, url, body).await?;
-        self.platform
-            .decode::<Envelope<D>>(&answer.body)
-            .ok()
-            .and_then(|envelope| envelope.data)
-            .ok_or_else(|| {
-                BaseError::bad_response(
-                    "data is missing or of the wrong shape",
-                    Some(answer.status),
-                )
-            })
+        let (status, answer) = self.exchange(method, url, body, lane).await?;
+        read(answer.data).map_err(|problem| BaseError::bad_response(problem, Some(status)))
     }
 
-    /// One request, with a token from the source, retried within the deadline, up to an answer
-    /// with Lark's `code` 0. The same code for every body and answer type.
+    /// One request, with a token from the source, paced with the app's other requests, retried
+    /// within the deadline, up to an answer with Lark's `code` 0.
     async fn exchange(
         &self,
         method: &'static str,
         url: String,
-        body: Option<RequestBody>,
-    ) -> Result<HttpAnswer<P::Body>, BaseError> {
+        body: Option<String>,
+        lane: Lane,
+    ) -> Result<(u16, Answer), BaseError> {
         let s = self.settings;
-        let deadline = self.platform.now_ms() + f64::from(s.deadline_ms);
-        let mut request = Request {
+        let lane = self.lane_key(lane);
+        let mut request: Request<()> = Request {
             method,
             display_url: url.clone(),
             url,
             bearer: None,
-            body,
+            body: body.map(Payload::Json),
             max_body_bytes: MAX_BODY_BYTES,
         };
         let mut attempt = 1;
         let mut renew = false;
         let mut renewed = false;
+        let mut refused: Option<BaseError> = None;
         loop {
-            let token = self.tokens.token(renew).await?;
+            if !self.wait_for_pace(lane).await {
+                return Err(match refused {
+                    Some(e) => e.after_attempts(attempt - 1).past_deadline(),
+                    None => BaseError::deadline(s.deadline_ms, "waiting for Lark's rate limit"),
+                });
+            }
+            let within_ms = self.remaining_ms()?.ceil() as u32;
+            let token = self
+                .until(
+                    self.tokens.token(renew, within_ms),
+                    "getting an access token",
+                )
+                .await??;
             renew = false;
+            self.remember(&token);
             request.bearer = Some(token.clone());
-            let remaining = (deadline - self.platform.now_ms()).max(1.0);
-            let timeout_ms = f64::from(s.timeout_ms).min(remaining) as u32;
+            let remaining = self.remaining_ms()?;
+            let timeout_ms = f64::from(s.timeout_ms).min(remaining).ceil() as u32;
             let error = match self.platform.send(&request, timeout_ms).await {
                 Ok(answer) => match self.check(&answer, &token) {
-                    Ok(()) => return Ok(answer),
+                    Ok(answer) => {
+                        self.shared.pacer.went_through(lane);
+                        return Ok(answer);
+                    }
                     Err(e) => e,
                 },
                 Err(e) => BaseError::from(e),
             };
+            // Cut short by the deadline after Lark said to slow down: that refusal is the news.
+            if let Some(last) = refused.take_if(|_| self.remaining_ms().is_err()) {
+                return Err(last.after_attempts(attempt).past_deadline());
+            }
+            // Lark's rate: every request of the app waits for its reset, this one too, and
+            // tries again for as long as the deadline allows.
+            if error.code == BaseErrorCode::RateLimited {
+                let now = self.platform.now_ms();
+                let (reset, limit) = (error.rate_reset_ms, error.rate_limit);
+                self.shared
+                    .pacer
+                    .slow_down(lane, now, reset, limit, self.platform.random());
+                refused = Some(error);
+                attempt += 1;
+                continue;
+            }
             // A token the cache still held but Lark no longer takes: one more try with a new one.
             if error.code == BaseErrorCode::TokenInvalid && self.tokens.can_renew() && !renewed {
                 renewed = true;
@@ -616,7 +856,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
                 return Err(error.after_attempts(attempt));
             }
             let wait = delay_ms(&error, attempt, self.platform.random());
-            if self.platform.now_ms() + wait >= deadline {
+            if self.platform.now_ms() + wait >= self.deadline {
                 return Err(error.after_attempts(attempt));
             }
             self.platform.sleep(wait as u32).await;
@@ -624,52 +864,190 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         }
     }
 
-    /// A server that echoes the request may quote the token or the App Secret in its message, in
-    /// any spelling: such a message is withheld whole (as the token flow does), so that no part
-    /// of either is shown.
-    fn server_text(&self, msg: &str, token: &str) -> String {
-        let text = server_text(msg, &SecretForms::new(token));
-        match self.tokens.secret() {
-            Some(secret) => server_text(&text, &SecretForms::of(secret)),
-            None => text,
+    /// Waits for this request's slot in the app's lane; false when the slot, or the deadline,
+    /// comes first (and then no slot is taken from the calls behind it).
+    async fn wait_for_pace(&self, lane: u64) -> bool {
+        loop {
+            let now = self.platform.now_ms();
+            if now + 1.0 > self.deadline || self.shared.pacer.next(lane, now) >= self.deadline {
+                return false;
+            }
+            let at = self.shared.pacer.reserve(lane, now);
+            if at <= now {
+                return true;
+            }
+            self.platform.sleep((at - now).ceil() as u32).await;
+            if self.shared.pacer.open(lane, self.platform.now_ms()) {
+                return true;
+            }
         }
     }
 
-    /// Lark's envelope with `code` 0, or the error it stands for.
-    fn check(&self, answer: &HttpAnswer<P::Body>, token: &str) -> Result<(), BaseError> {
+    /// The app's lane: its reads, or its writes to this base.
+    fn lane_key(&self, lane: Lane) -> u64 {
+        let app = self.tokens.app();
+        match lane {
+            Lane::Read => strong_hash(&format!("read {app}")),
+            Lane::Write => strong_hash(&format!("write {app} {}", self.settings.app_token)),
+        }
+    }
+
+    fn remaining_ms(&self) -> Result<f64, BaseError> {
+        let remaining = self.deadline - self.platform.now_ms();
+        if remaining >= 1.0 {
+            Ok(remaining)
+        } else {
+            Err(BaseError::deadline(self.settings.deadline_ms, "the call"))
+        }
+    }
+
+    /// `work`, unless the deadline passes first.
+    async fn until<F: Future>(&self, work: F, doing: &str) -> Result<F::Output, BaseError> {
+        let remaining = self.remaining_ms()?;
+        let timer = self.platform.timer(remaining.ceil() as u32);
+        before(work, timer)
+            .await
+            .ok_or_else(|| BaseError::deadline(self.settings.deadline_ms, doing))
+    }
+
+    fn remember(&self, token: &str) {
+        let mut sent = self.sent_tokens.borrow_mut();
+        if !sent.iter().any(|(t, _)| t == token) {
+            sent.push((token.to_owned(), SecretForms::new(token)));
+            self.searched.borrow_mut().clear();
+        }
+    }
+
+    /// `e` with every text that holds a token this call sent, in any spelling, withheld: server
+    /// text reaches errors in messages, hints (column names), Lark's `msg` and columns.
+    pub fn redact(&self, e: BaseError) -> BaseError {
+        e.withhold(|text| self.holds_token(text))
+    }
+
+    fn holds_token(&self, text: &str) -> bool {
+        if let Some(&found) = self.searched.borrow().get(text) {
+            return found;
+        }
+        let found = self
+            .sent_tokens
+            .borrow()
+            .iter()
+            .any(|(_, forms)| forms.found_in(text));
+        self.searched.borrow_mut().insert(text.to_owned(), found);
+        found
+    }
+
+    /// Lark's envelope with `code` 0, or the error it stands for. Counts the answer against the
+    /// call's budget, and reads it once.
+    fn check(&self, answer: &HttpAnswer, token: &str) -> Result<(u16, Answer), BaseError> {
         let status = answer.status;
+        let answered = self.answered.get().saturating_add(answer.body.len());
+        self.answered.set(answered);
+        if answered > MAX_CALL_BYTES {
+            return Err(BaseError::too_much(MAX_CALL_BYTES));
+        }
         let success = (200..=299).contains(&status);
-        let retry_after = || answer.retry_after.as_deref().and_then(parse_retry_after);
-        let code = self
-            .platform
-            .decode::<Head>(&answer.body)
-            .ok()
-            .and_then(|head| whole(head.code).map(|code| (code, head.msg)));
-        match code {
-            None if success => Err(BaseError::bad_response(
+        let decoded = crate::lenient::read_json::<Answer>(&answer.body, answer::MAX_VALUES);
+        let code = decoded.as_ref().ok().and_then(|a| a.code.as_whole());
+        let rated = |mut e: BaseError| {
+            e.retry_after_s = answer.retry_after.as_deref().and_then(parse_retry_after);
+            e.rate_reset_ms = answer
+                .rate_reset
+                .as_deref()
+                .and_then(pace::parse_reset)
+                .or(e.retry_after_s.map(|s| f64::from(s) * 1000.0));
+            e.rate_limit = answer.rate_limit.as_deref().and_then(pace::parse_limit);
+            e
+        };
+        match (code, decoded) {
+            (None, Err(malformed)) if success => Err(BaseError {
+                oversized: malformed == Malformed::TooManyValues,
+                ..BaseError::bad_response(
+                    malformed.problem("the body is not Lark's JSON envelope"),
+                    Some(status),
+                )
+            }),
+            (None, _) if success => Err(BaseError::bad_response(
                 "the body is not Lark's JSON envelope",
                 Some(status),
             )),
-            None => {
-                let mut e = BaseError::http(status);
-                e.retry_after_s = retry_after();
-                Err(e)
+            (None, _) => Err(rated(BaseError::http(status))),
+            (Some(code), Ok(answer)) if code != 0 => {
+                let msg = answer.msg.into_text().unwrap_or_default();
+                let msg = server_text(&msg, &SecretForms::new(token));
+                Err(rated(BaseError::lark(code, msg, status)))
             }
-            Some((code, msg)) if code != 0 => {
-                let msg = self.server_text(&msg.unwrap_or_default(), token);
-                let mut e = BaseError::lark(code, msg, status);
-                e.retry_after_s = retry_after();
-                Err(e)
-            }
-            Some(_) if !success => Err(BaseError::http(status)),
-            Some(_) => Ok(()),
+            (Some(_), _) if !success => Err(rated(BaseError::http(status))),
+            (Some(_), Ok(answer)) => Ok((status, answer)),
+            (Some(_), Err(_)) => Err(BaseError::bad_response(
+                "the body is not Lark's JSON envelope",
+                Some(status),
+            )),
         }
     }
 }
 
-/// Lark's `code` is a JSON number; only a whole one is Lark's.
-fn whole(code: f64) -> Option<i64> {
-    (code.fract() == 0.0 && code.abs() <= 9_007_199_254_740_991.0).then_some(code as i64)
+/// The pages `total` items allow when `done` are read, `size` a page: what is left, plus a little
+/// for items added while paging.
+fn pages_for(total: u64, done: usize, size: usize) -> usize {
+    let left = total.saturating_sub(done as u64);
+    let pages = usize::try_from(left.div_ceil(size.max(1) as u64)).unwrap_or(usize::MAX);
+    pages.saturating_add(SLACK_PAGES).max(1)
+}
+
+/// How a list or search is paged.
+#[derive(Clone, Copy)]
+struct Pages {
+    size: usize,
+    /// The most pages it may take, whatever `total` says.
+    most: usize,
+    limit: Option<usize>,
+}
+
+impl Pages {
+    fn list(limit: Option<usize>) -> Self {
+        Self {
+            size: LIST_PAGE_SIZE,
+            most: MAX_LIST_PAGES,
+            limit,
+        }
+    }
+}
+
+/// The records batch_create created, each paired to the row it was made from, when the answer
+/// proves the pairing: as many records as rows, each ID new to the call, and every cell that was
+/// sent, of a type whose form Lark echoes, equal to the record's. `None` otherwise.
+fn pair_created(
+    batch: &[(usize, Row)],
+    records: Vec<Record>,
+    kinds: &HashMap<&str, FieldType>,
+    seen: &mut HashSet<String>,
+) -> Option<Vec<Record>> {
+    if records.len() != batch.len() {
+        return None;
+    }
+    for ((_, row), record) in batch.iter().zip(&records) {
+        if seen.contains(&record.record_id) {
+            return None;
+        }
+        for (column, sent) in &row.cells {
+            let Some(&kind) = kinds.get(column.as_str()) else {
+                continue;
+            };
+            let Some(want) = echo(sent, kind) else {
+                continue;
+            };
+            if record.fields.get(column).and_then(|got| echo(got, kind)) != Some(want) {
+                return None;
+            }
+        }
+    }
+    let ids: HashSet<&str> = records.iter().map(|r| r.record_id.as_str()).collect();
+    if ids.len() != records.len() {
+        return None;
+    }
+    seen.extend(records.iter().map(|r| r.record_id.clone()));
+    Some(records)
 }
 
 /// Retry-After when the server sent one (capped), else exponential backoff with full jitter.
@@ -682,12 +1060,35 @@ fn delay_ms(error: &BaseError, failed_attempts: u32, random: f64) -> f64 {
     ceiling * random.clamp(0.0, 1.0)
 }
 
-/// A random (version 4) UUID, as Lark wants for `client_token`.
-fn uuid_v4(random: impl Fn() -> f64) -> String {
+/// A version 4 UUID, as Lark wants for `client_token`, from 16 bytes of `seeds`.
+fn uuid_v4(seeds: &[f64; 2]) -> String {
     let mut bytes = [0u8; 16];
-    for byte in &mut bytes {
-        *byte = (random().clamp(0.0, 0.999_999) * 256.0) as u8;
+    for (half, seed) in bytes.chunks_mut(8).zip(seeds) {
+        let bits = (seed.clamp(0.0, 1.0) * 2f64.powi(53)) as u64;
+        let mixed = strong_hash(&bits.to_string());
+        half.copy_from_slice(&mixed.to_le_bytes());
     }
+    uuid_of(bytes)
+}
+
+/// The `client_token` of a create batch: made from the call's client token and the batch's JSON
+/// body, so that the same rows sent again with the same client token get the same one, and other
+/// rows never do.
+fn batch_client_token(call: &str, body: &str) -> String {
+    let mut bytes = [0u8; 16];
+    for (half, salt) in bytes.chunks_mut(8).zip(["a", "b"]) {
+        half.copy_from_slice(&strong_hash(&format!("{salt} {call} {body}")).to_le_bytes());
+    }
+    uuid_of(bytes)
+}
+
+/// A request body as JSON text. Our own types always serialize; were one ever not to, Lark would
+/// refuse the empty body.
+fn json(body: &RequestBody) -> String {
+    serde_json::to_string(body).unwrap_or_default()
+}
+
+fn uuid_of(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -732,6 +1133,17 @@ fn forbidden() -> BaseError {
     )
 }
 
+const AGAIN_UPDATE: &str = "check the records in the base; updating them again is safe";
+const AGAIN_DELETE: &str = "check the records in the base; deleting them again is safe";
+
+/// A write whose answer did not name this item's record.
+fn unconfirmed(done: &str, again: &str) -> BaseError {
+    BaseError::bad_response_with_hint(
+        &format!("Lark's answer did not confirm this record was {done}; it may have been"),
+        again,
+    )
+}
+
 /// The outcome of each row, by position.
 struct Results {
     items: Vec<u32>,
@@ -767,16 +1179,16 @@ impl Results {
         }
     }
 
-    fn fail_batch<P: Platform, T: TokenSource>(
+    fn fail_batch(
         &mut self,
         positions: impl Iterator<Item = usize>,
         e: &BaseError,
-        base: &Base<'_, P, T>,
+        settings: &Settings,
     ) {
         for position in positions {
             self.set(position, Err(e.clone()));
         }
-        if base.settings.stop_on_error {
+        if settings.stop_on_error {
             self.stopped = true;
         }
     }

@@ -13,6 +13,9 @@ use std::task::{Context, Poll, Waker};
 struct Slot {
     held: bool,
     waiting: Vec<Waker>,
+    /// Acquires waiting for the table, dropped or not yet woken: the slot goes when the table is
+    /// free and none is left.
+    waiters: usize,
 }
 
 /// Locks by table key. Single-threaded, as a wasm instance is.
@@ -27,6 +30,7 @@ impl TableLocks {
         Acquire {
             slots: Rc::clone(&self.slots),
             key: Some(key),
+            waiting: false,
         }
     }
 
@@ -39,6 +43,8 @@ impl TableLocks {
 struct Acquire {
     slots: Rc<RefCell<HashMap<String, Slot>>>,
     key: Option<String>,
+    /// Counted among the slot's waiters.
+    waiting: bool,
 }
 
 impl Future for Acquire {
@@ -53,15 +59,39 @@ impl Future for Acquire {
         let slot = slots.entry(key.clone()).or_default();
         if slot.held {
             slot.waiting.push(cx.waker().clone());
+            if !self.waiting {
+                slot.waiters += 1;
+            }
+            drop(slots);
+            self.waiting = true;
             return Poll::Pending;
         }
         slot.held = true;
+        if self.waiting {
+            slot.waiters = slot.waiters.saturating_sub(1);
+        }
         drop(slots);
         self.key = None;
         Poll::Ready(TableGuard {
             slots: Rc::clone(&self.slots),
             key,
         })
+    }
+}
+
+/// A waiter that gives up (its call ended first) leaves no trace behind.
+impl Drop for Acquire {
+    fn drop(&mut self) {
+        let (Some(key), true) = (&self.key, self.waiting) else {
+            return;
+        };
+        let mut slots = self.slots.borrow_mut();
+        if let Some(slot) = slots.get_mut(key) {
+            slot.waiters = slot.waiters.saturating_sub(1);
+            if !slot.held && slot.waiters == 0 {
+                slots.remove(key);
+            }
+        }
     }
 }
 
@@ -80,7 +110,7 @@ impl Drop for TableGuard {
             };
             slot.held = false;
             let waiting = std::mem::take(&mut slot.waiting);
-            if waiting.is_empty() {
+            if slot.waiters == 0 {
                 slots.remove(&self.key);
             }
             waiting

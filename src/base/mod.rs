@@ -7,6 +7,7 @@
 // makes cost a few bytes of copying per call, nothing next to the request each call is about.
 #![allow(clippy::result_large_err)]
 
+pub mod answer;
 pub mod api;
 pub mod convert;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod flow;
 pub mod locator;
 pub mod lock;
 pub mod ops;
+pub mod pace;
 pub mod params;
 pub mod plan;
 pub mod value;

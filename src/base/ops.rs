@@ -1,7 +1,7 @@
 //! One call of the library: an operation run on a base, and its result in the shape callers get
 //! (the fields of records and errors in JS's naming).
 
-use super::api::{FieldInfo, Table};
+use super::answer::{FieldInfo, Table};
 use super::error::BaseError;
 use super::fields::{mapper_fields, MapperField};
 use super::flow::{Action, Base, ItemResult, OutRecord, TokenSource};
@@ -23,7 +23,7 @@ pub enum Output {
     Records {
         records: Vec<OutRecord>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        total: Option<f64>,
+        total: Option<u64>,
     },
     Items {
         items: Vec<ItemOut>,
@@ -72,6 +72,8 @@ pub struct ErrorOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
     pub attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
 }
 
 impl From<&BaseError> for ErrorOut {
@@ -86,6 +88,7 @@ impl From<&BaseError> for ErrorOut {
             lark_msg: e.lark_msg.clone(),
             http_status: e.http_status,
             attempts: e.attempts,
+            client_token: e.client_token.clone(),
         }
     }
 }
@@ -110,7 +113,18 @@ impl From<ItemResult> for ItemOut {
 }
 
 /// Runs `operation` on the table (`table_id`, which every operation but listing tables needs).
+/// No error it gives, for the call or for an item, shows a token the call sent.
 pub async fn run<P: Platform, T: TokenSource>(
+    base: &Base<'_, P, T>,
+    table_id: Option<&str>,
+    operation: Operation,
+) -> Result<Output, BaseError> {
+    perform(base, table_id, operation)
+        .await
+        .map_err(|e| base.redact(e))
+}
+
+async fn perform<P: Platform, T: TokenSource>(
     base: &Base<'_, P, T>,
     table_id: Option<&str>,
     operation: Operation,
@@ -124,7 +138,15 @@ pub async fn run<P: Platform, T: TokenSource>(
         })
     };
     let items = |results: Vec<ItemResult>| Output::Items {
-        items: results.into_iter().map(ItemOut::from).collect(),
+        items: results
+            .into_iter()
+            .map(|result| {
+                ItemOut::from(ItemResult {
+                    outcome: result.outcome.map_err(|e| base.redact(e)),
+                    ..result
+                })
+            })
+            .collect(),
     };
     Ok(match operation {
         Operation::ListTables => Output::Tables {
@@ -180,10 +202,10 @@ mod tests {
             item: 3,
             outcome: Ok((
                 Action::Created,
-                OutRecord {
-                    record_id: "recA".into(),
-                    fields: Value::Object(vec![("Key".into(), Value::text("a"))]),
-                },
+                OutRecord::new(
+                    "recA".into(),
+                    &Value::Object(vec![("Key".into(), Value::text("a"))]),
+                ),
             )),
         });
         assert_eq!(

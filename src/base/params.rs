@@ -2,18 +2,19 @@
 //! quotes the value (it may be the access token): from what the binding hands over to `Settings`
 //! and an `Operation`.
 
-use super::api::{Filter, SearchBody, Sort};
+use super::api::{Condition, Filter, SearchBody, Sort};
 use super::error::BaseError;
 use super::flow::Settings;
 use super::locator;
 use super::plan::{RawRow, Unknown, MAX_ROWS};
-use crate::http::Malformed;
-use serde::de::DeserializeOwned;
+use super::value::Value;
+use std::cell::RefCell;
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 pub const MAX_TIMEOUT_MS: u32 = 300_000;
-pub const DEFAULT_DEADLINE_MS: u32 = 60_000;
-pub const MAX_DEADLINE_MS: u32 = 600_000;
+/// A whole search or write, every page, batch, wait and turn of it.
+pub const DEFAULT_DEADLINE_MS: u32 = 300_000;
+pub const MAX_DEADLINE_MS: u32 = 3_600_000;
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 pub const MAX_ATTEMPTS: u32 = 10;
 const MAX_TOKEN_CHARS: usize = 4096;
@@ -35,17 +36,161 @@ const OPERATORS: &[&str] = &[
 
 /// Where the params' fields come from: a JS object in wasm, a JSON object in native tests.
 pub trait FieldSource {
-    /// The field decoded into `T`; `None` when it is missing, `null` or `undefined`.
-    fn field<T: DeserializeOwned>(&self, name: &'static str) -> Result<Option<T>, Malformed>;
+    /// The field as a `Value` (which takes any shape, nested to a bounded depth); `Null` when it
+    /// is missing, `null` or `undefined`, or cannot be read.
+    fn field(&self, name: &'static str) -> Value;
 }
 
-fn read<T: DeserializeOwned>(
+/// The params of a call as the JS entry copied them, as JSON text; each field is taken out as it is
+/// read (the rows can be large). A field nested too deeply is read as far as `Value` reads.
+pub struct Fields(RefCell<Vec<(String, Value)>>);
+
+impl Fields {
+    pub fn parse(json: &str) -> Result<Self, BaseError> {
+        match serde_json::from_str::<Value>(json) {
+            Ok(Value::Object(entries)) => Ok(Self(RefCell::new(entries))),
+            _ => Err(BaseError::invalid(
+                "params",
+                "must be an object such as { base, table, accessToken }",
+            )),
+        }
+    }
+}
+
+impl FieldSource for Fields {
+    fn field(&self, name: &'static str) -> Value {
+        take(&mut self.0.borrow_mut(), name)
+    }
+}
+
+/// A params field as the type it must be, read by hand from its `Value`: a field of the wrong
+/// shape is an error that names the field and never quotes the value.
+trait FromValue: Sized {
+    fn from_value(value: Value) -> Option<Self>;
+}
+
+impl FromValue for String {
+    fn from_value(value: Value) -> Option<Self> {
+        match value {
+            Value::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for f64 {
+    fn from_value(value: Value) -> Option<Self> {
+        match value {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for bool {
+    fn from_value(value: Value) -> Option<Self> {
+        match value {
+            Value::Bool(flag) => Some(flag),
+            _ => None,
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Vec<T> {
+    fn from_value(value: Value) -> Option<Self> {
+        match value {
+            Value::List(items) => items.into_iter().map(T::from_value).collect(),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for Sort {
+    fn from_value(value: Value) -> Option<Self> {
+        let mut entries = object(value)?;
+        Some(Sort {
+            field_name: String::from_value(take(&mut entries, "field_name"))?,
+            desc: optional(take(&mut entries, "desc"))?.unwrap_or(false),
+        })
+    }
+}
+
+impl FromValue for Condition {
+    fn from_value(value: Value) -> Option<Self> {
+        let mut entries = object(value)?;
+        Some(Condition {
+            field_name: String::from_value(take(&mut entries, "field_name"))?,
+            operator: String::from_value(take(&mut entries, "operator"))?,
+            value: optional(take(&mut entries, "value"))?.unwrap_or_default(),
+        })
+    }
+}
+
+impl FromValue for Filter {
+    fn from_value(value: Value) -> Option<Self> {
+        let mut entries = object(value)?;
+        Some(Filter {
+            conjunction: String::from_value(take(&mut entries, "conjunction"))?,
+            conditions: optional(take(&mut entries, "conditions"))?.unwrap_or_default(),
+            children: optional(take(&mut entries, "children"))?.unwrap_or_default(),
+        })
+    }
+}
+
+impl FromValue for RawRow {
+    fn from_value(value: Value) -> Option<Self> {
+        let mut entries = object(value)?;
+        let item = match take(&mut entries, "item") {
+            Value::Null => None,
+            Value::Number(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
+                Some(n as u32)
+            }
+            _ => return None,
+        };
+        let record_id = match take(&mut entries, "recordId") {
+            Value::Null => optional(take(&mut entries, "record_id"))?,
+            id => Some(String::from_value(id)?),
+        };
+        Some(RawRow {
+            item,
+            record_id,
+            fields: take(&mut entries, "fields"),
+            too_large: optional(take(&mut entries, "tooLarge"))?.unwrap_or_default(),
+        })
+    }
+}
+
+fn object(value: Value) -> Option<Vec<(String, Value)>> {
+    match value {
+        Value::Object(entries) => Some(entries),
+        _ => None,
+    }
+}
+
+/// An object's entry `key`, taken out; `Null` when it has none.
+fn take(entries: &mut [(String, Value)], key: &str) -> Value {
+    entries
+        .iter_mut()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| std::mem::take(v))
+        .unwrap_or_default()
+}
+
+/// `Some(None)` for `Null`, `Some(Some(_))` for a value of the right shape, `None` otherwise.
+fn optional<T: FromValue>(value: Value) -> Option<Option<T>> {
+    match value {
+        Value::Null => Some(None),
+        value => T::from_value(value).map(Some),
+    }
+}
+
+fn read<T: FromValue>(
     src: &impl FieldSource,
     name: &'static str,
     expected: &str,
 ) -> Result<Option<T>, BaseError> {
-    src.field(name)
-        .map_err(|_| BaseError::invalid(name, &format!("must be {expected}")))
+    optional(src.field(name))
+        .ok_or_else(|| BaseError::invalid(name, &format!("must be {expected}")))
 }
 
 /// What every call has: where, how long, and with which token.
@@ -113,12 +258,34 @@ pub fn common(
         max_attempts: whole(src, "maxAttempts", 1, MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS)?,
         simplify: read::<bool>(src, "simplify", "true or false")?.unwrap_or(true),
         stop_on_error: read::<bool>(src, "stopOnError", "true or false")?.unwrap_or(false),
+        client_token: client_token(src)?,
     };
     Ok(Common {
         settings,
         table_id,
         access_token,
     })
+}
+
+/// A UUID (Lark's form for `client_token`), as a retry of a create must send it again.
+fn client_token(src: &impl FieldSource) -> Result<Option<String>, BaseError> {
+    const PROBLEM: &str = "must be the client token an earlier error gave (a UUID), or left out";
+    let Some(token) = read::<String>(src, "clientToken", PROBLEM)? else {
+        return Ok(None);
+    };
+    let token = token.trim().to_ascii_lowercase();
+    let is_uuid = token.len() == 36
+        && token.char_indices().all(|(at, c)| match at {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    if token.is_empty() {
+        Ok(None)
+    } else if is_uuid {
+        Ok(Some(token))
+    } else {
+        Err(BaseError::invalid("clientToken", PROBLEM))
+    }
 }
 
 fn whole(
@@ -309,13 +476,11 @@ mod tests {
     struct Object(Json);
 
     impl FieldSource for Object {
-        fn field<T: DeserializeOwned>(&self, name: &'static str) -> Result<Option<T>, Malformed> {
-            match self.0.get(name) {
-                None | Some(Json::Null) => Ok(None),
-                Some(v) => serde_json::from_value(v.clone())
-                    .map(Some)
-                    .map_err(|_| Malformed::WrongShape),
-            }
+        fn field(&self, name: &'static str) -> Value {
+            self.0
+                .get(name)
+                .map(|v| serde_json::from_value(v.clone()).unwrap())
+                .unwrap_or_default()
         }
     }
 
@@ -340,7 +505,7 @@ mod tests {
                 c.settings.deadline_ms,
                 c.settings.max_attempts
             ),
-            (30_000, 60_000, 5)
+            (30_000, 300_000, 5)
         );
         assert!(c.settings.simplify && !c.settings.stop_on_error);
         let feishu = common_of(
@@ -398,6 +563,29 @@ mod tests {
             assert_eq!(e.field.as_deref(), Some(field), "{params}");
             assert!(!e.message.contains("Secretish"), "{}", e.message);
         }
+    }
+
+    #[test]
+    fn params_come_as_json_text_and_each_field_is_read_once() {
+        let fields =
+            Fields::parse(r#"{"base":"bascnA","accessToken":"t-x","rows":[{"fields":{"a":1}}]}"#)
+                .unwrap();
+        let c = common(&fields, None).unwrap();
+        assert_eq!(c.settings.app_token, "bascnA");
+        assert!(
+            matches!(operation(&fields, "create").unwrap(), Operation::Create { rows, .. } if rows.len() == 1)
+        );
+        for bad in ["[]", "7", "not json", ""] {
+            let e = Fields::parse(bad).err().unwrap();
+            assert_eq!(e.field.as_deref(), Some("params"), "{bad}");
+        }
+        // Nested far deeper than anything is read: skipped, not failed.
+        let deep = format!(
+            r#"{{"base":"bascnA","accessToken":"t","x":{}1{}}}"#,
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        assert!(common(&Fields::parse(&deep).unwrap(), None).is_ok());
     }
 
     #[test]

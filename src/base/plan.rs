@@ -35,6 +35,9 @@ pub struct RawRow {
     /// Column name to value, for create, update and upsert.
     #[serde(default)]
     pub fields: Value,
+    /// Fields the JS entry left out of `fields` because their values were too large to copy in.
+    #[serde(default, rename = "tooLarge")]
+    pub too_large: Vec<String>,
 }
 
 /// Columns a row names that the table does not have (or cannot write): left out, or an error.
@@ -115,7 +118,10 @@ pub fn prepare(
             };
             let cells = match needs {
                 Needs::RecordId => Vec::new(),
-                Needs::Fields | Needs::Both => cells(raw.fields, &by_name, columns, unknown)?,
+                Needs::Fields | Needs::Both => {
+                    refuse_too_large(&raw.too_large, &by_name, unknown)?;
+                    cells(raw.fields, &by_name, columns, unknown)?
+                }
             };
             Ok(Row {
                 item,
@@ -139,6 +145,22 @@ fn record_id(id: Option<&str>) -> Result<String, BaseError> {
             "the record ID is missing or not a record ID (rec..., letters and digits)".to_owned(),
             "give the record_id of a record, e.g. from a Search or Create step",
         ))
+    }
+}
+
+/// A value too large to copy in fails its row when it was meant for a column (or mapped by hand).
+fn refuse_too_large(
+    too_large: &[String],
+    by_name: &HashMap<&str, &Field>,
+    unknown: Unknown,
+) -> Result<(), BaseError> {
+    let meant = |name: &&String| match by_name.get(name.as_str()) {
+        Some(field) => unknown == Unknown::Error || !field.kind.is_read_only(),
+        None => unknown == Unknown::Error,
+    };
+    match too_large.iter().find(meant) {
+        Some(name) => Err(convert::too_large(name)),
+        None => Ok(()),
     }
 }
 
@@ -190,17 +212,28 @@ fn cells(
     Ok(cells)
 }
 
+/// The table's column names for a hint: the first 30, each cut to 60 characters.
 fn column_list(columns: &[Field]) -> String {
     const SHOWN: usize = 30;
-    let mut names: Vec<&str> = columns
+    let mut names: Vec<String> = columns
         .iter()
         .take(SHOWN)
-        .map(|f| f.name.as_str())
+        .map(|f| shorten(&f.name))
         .collect();
     if columns.len() > SHOWN {
-        names.push("...");
+        names.push("...".to_owned());
     }
     names.join(", ")
+}
+
+/// A name from the server or the input, cut to a length a message can show.
+fn shorten(text: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    let mut short: String = text.chars().take(MAX_CHARS).collect();
+    if text.chars().nth(MAX_CHARS).is_some() {
+        short.push('…');
+    }
+    short
 }
 
 /// The key columns, checked: each must exist and be of a type that compares exactly.
@@ -268,10 +301,61 @@ pub fn index_records(records: &[Record], keys: &[Field]) -> HashMap<Key, Vec<Str
             .map(|k| record.fields.get(&k.name).and_then(|c| key_text(c, k.kind)))
             .collect();
         if let Some(key) = key {
-            index.entry(key).or_default().push(record.record_id.clone());
+            let ids = index.entry(key).or_default();
+            // A record Lark lists twice under one key is still one record.
+            if !ids.contains(&record.record_id) {
+                ids.push(record.record_id.clone());
+            }
         }
     }
     index
+}
+
+/// The keys whose record Lark lists under another key too, each with that other key: writing to
+/// it for either would be a guess.
+fn keys_sharing_a_record(existing: &HashMap<Key, Vec<String>>) -> HashMap<&Key, &Key> {
+    let mut keys_by_record: HashMap<&str, Vec<&Key>> = HashMap::new();
+    for (key, ids) in existing {
+        for id in ids {
+            keys_by_record.entry(id).or_default().push(key);
+        }
+    }
+    let mut shared = HashMap::new();
+    for keys in keys_by_record.values().filter(|keys| keys.len() > 1) {
+        for (at, key) in keys.iter().enumerate() {
+            let other = keys
+                .get(if at == 0 { 1 } else { 0 })
+                .copied()
+                .unwrap_or(key);
+            shared.insert(*key, other);
+        }
+    }
+    shared
+}
+
+/// The items sharing a key but `item`: up to five, and how many more, so that a message stays
+/// short (and quick to make) however many rows share it.
+fn others(items: &[u32], item: u32) -> String {
+    const SHOWN: usize = 5;
+    let shown: Vec<String> = items
+        .iter()
+        .filter(|&&i| i != item)
+        .take(SHOWN)
+        .map(u32::to_string)
+        .collect();
+    let more = items.len().saturating_sub(shown.len() + 1);
+    match more {
+        0 => shown.join(", "),
+        _ => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
+/// A key as a message shows it: the item's own values, shortened.
+fn shown(key: &Key) -> String {
+    key.iter()
+        .map(|part| format!("'{}'", shorten(part)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What an upsert does with one row.
@@ -355,6 +439,7 @@ pub fn plan_upsert(
         .filter(|(_, items)| items.len() > 1)
         .map(|(key, items)| (key.clone(), items))
         .collect();
+    let sharing_a_record = keys_sharing_a_record(existing);
     keyed
         .into_iter()
         .map(|entry| {
@@ -363,18 +448,29 @@ pub fn plan_upsert(
                 Err((item, error)) => return Step::Failed { item, error },
             };
             if let Some(items) = shared.get(&key) {
-                let others: Vec<String> = items
-                    .iter()
-                    .filter(|&&i| i != row.item)
-                    .map(u32::to_string)
-                    .collect();
                 let error = duplicate(
                     &key_names,
                     format!(
                         "the same key ({key_names}) as item {}: which of them to write would be a guess",
-                        others.join(", ")
+                        others(items, row.item)
                     ),
                     "make the key unique in the input (e.g. remove duplicates first), then run again",
+                );
+                return Step::Failed {
+                    item: row.item,
+                    error,
+                };
+            }
+            if let Some(other) = sharing_a_record.get(&key) {
+                let error = duplicate(
+                    &key_names,
+                    format!(
+                        "Lark lists the record with this item's key ({}) under another key too ({}): \
+                         which of them to write would be a guess",
+                        shown(&key),
+                        shown(other)
+                    ),
+                    "check the table's key column for that record, then run again",
                 );
                 return Step::Failed {
                     item: row.item,

@@ -5,14 +5,12 @@
 //! `LarkbaseError`. Every decision is made in `crate::base`.
 
 use crate::base::error::{BaseError, BaseErrorCode};
-use crate::base::flow::{Base, TokenSource};
-use crate::base::lock::TableLocks;
+use crate::base::flow::{Base, Shared, TokenSource};
 use crate::base::ops::{self, ErrorOut};
-use crate::base::params::{self, FieldSource};
-use crate::http::Malformed;
+use crate::base::pace::Lane;
+use crate::base::params::{self, Fields};
 use crate::js_platform::{adopt, get, read_fetch, short_text, JsPlatform};
-use js_sys::{Function, Object, Reflect};
-use serde::de::DeserializeOwned;
+use js_sys::{Function, Object};
 use serde::Serialize;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -20,56 +18,44 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 thread_local! {
-    // Whose turn it is to write to each table, for the life of the instance.
-    static LOCKS: Rc<TableLocks> = Rc::default();
+    // Whose turn it is to write to each table, and each app's pace, for the life of the instance.
+    static SHARED: Rc<Shared> = Rc::default();
 }
 
 /// One Lark Base call: `operation` is `listTables`, `listFields`, `search`, `get`, `create`,
-/// `update`, `delete` or `upsert`. `params` is the JS entry's JSON copy of the caller's params;
-/// `tokens` the entry's token provider for a credential, `(renew) => Promise<access_token>`, or
-/// `undefined` with `params.accessToken`; `domain` the credential's domain; `fetch` the caller's
-/// fetch, if any. Rejects with a `LarkbaseError`.
-#[wasm_bindgen(js_name = larkbase, unchecked_return_type = "unknown")]
+/// `update`, `delete` or `upsert`. `params` is the JS entry's JSON copy of the caller's params.
+/// `host` is what the JS entry adds: `tokens`, its token provider for a credential,
+/// `(renew, withinMs) => Promise<access_token>` (without it, `params.accessToken` is used), with `domain`,
+/// the credential's domain, and `app`, who the app is (to pace its calls together); `fetch`, the
+/// caller's fetch, if any; and `journal`, told the items of each write batch (and a create batch's
+/// client token) just before it is sent. Rejects with a `LarkbaseError`.
+#[wasm_bindgen(js_name = larkbase, unchecked_return_type = "string")]
 pub async fn larkbase(
     operation: String,
-    #[wasm_bindgen(unchecked_param_type = "object")] params: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "((renew: boolean) => Promise<string>) | undefined")]
-    tokens: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string | undefined")] domain: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "unknown")] fetch: JsValue,
+    params: String,
+    #[wasm_bindgen(unchecked_param_type = "LarkbaseHost")] host: JsValue,
 ) -> Result<JsValue, JsValue> {
-    call(&operation, params, tokens, domain, fetch)
+    call(&operation, &params, &host)
         .await
         .map_err(|e| to_js_error(&e))
 }
 
-async fn call(
-    operation: &str,
-    params: JsValue,
-    tokens: JsValue,
-    domain: JsValue,
-    fetch: JsValue,
-) -> Result<JsValue, BaseError> {
-    if !params.is_object() {
-        return Err(BaseError::invalid(
-            "params",
-            "must be an object such as { base, table, accessToken }",
-        ));
-    }
-    let fetch = read_fetch(fetch)?;
-    let provider = match tokens.dyn_into::<Function>() {
+async fn call(operation: &str, params: &str, host: &JsValue) -> Result<JsValue, BaseError> {
+    let fields = Fields::parse(params)?;
+    let fetch = read_fetch(get(host, "fetch"))?;
+    let provider = match get(host, "tokens").dyn_into::<Function>() {
         Ok(provider) => {
-            let domain = match domain.as_string() {
+            let domain = match get(host, "domain").as_string() {
                 Some(domain) => crate::domain::base_url(&domain)
                     .map_err(|problem| BaseError::invalid("credential.domain", problem))?,
                 None => crate::domain::LARK_BASE_URL.to_owned(),
             };
-            Some((provider, domain))
+            let app = short_text(&get(host, "app"), 512).unwrap_or_default();
+            Some((provider, domain, app))
         }
         Err(_) => None,
     };
-    let fields = JsFields(params);
-    let credential_base_url = provider.as_ref().map(|(_, domain)| domain.clone());
+    let credential_base_url = provider.as_ref().map(|(_, domain, _)| domain.clone());
     let common = params::common(&fields, credential_base_url)?;
     let operation = params::operation(&fields, operation)?;
     let platform = JsPlatform {
@@ -78,7 +64,7 @@ async fn call(
     };
     let tokens = match (common.access_token, provider) {
         (Some(token), _) => Tokens::Given(token),
-        (None, Some((provider, _))) => Tokens::Provided(provider),
+        (None, Some((provider, _, app))) => Tokens::Provided(provider, app),
         (None, None) => {
             return Err(BaseError::invalid(
                 "accessToken",
@@ -86,33 +72,97 @@ async fn call(
             ))
         }
     };
-    let locks = LOCKS.with(Rc::clone);
-    let base = Base {
-        platform: &platform,
-        tokens: &tokens,
-        locks: &locks,
-        settings: &common.settings,
+    let journal = get(host, "journal").dyn_into::<Function>().ok();
+    let tell = move |items: &[u32], client_token: Option<&str>| {
+        if let Some(journal) = &journal {
+            let items: Vec<JsValue> = items.iter().map(|&i| JsValue::from(i)).collect();
+            let token = client_token.map_or(JsValue::UNDEFINED, JsValue::from_str);
+            // The entry's own function; what it might throw is of no use here.
+            let _ = journal.call2(
+                &JsValue::UNDEFINED,
+                &js_sys::Array::from_iter(items),
+                &token,
+            );
+        }
     };
+    let shared = SHARED.with(Rc::clone);
+    let base = Base::new(&platform, &tokens, &shared, &common.settings).with_journal(&tell);
     let output = ops::run(&base, common.table_id.as_deref(), operation).await?;
-    to_js(&output)
+    serde_json::to_string(&output)
+        .map(|json| JsValue::from_str(&json))
+        .map_err(|_| BaseError::from(crate::error::TokenError::internal()))
 }
+
+/// The pace of each app's lanes, for the instance that replaces this one (see `restorePace`).
+#[wasm_bindgen(js_name = paceLanes, unchecked_return_type = "PaceLane[]")]
+pub fn pace_lanes() -> JsValue {
+    let lanes: Vec<PaceLane> = SHARED.with(|shared| {
+        shared
+            .pacer
+            .lanes()
+            .into_iter()
+            .map(|(key, l)| {
+                let numbers = [
+                    l.resume_at,
+                    l.interval_ms,
+                    l.next_at,
+                    f64::from(l.strikes),
+                    l.slowed_at,
+                    l.touched,
+                ];
+                (format!("{key:x}"), numbers)
+            })
+            .collect()
+    });
+    to_js(&lanes).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Takes over the lanes `paceLanes` gave out.
+#[wasm_bindgen(js_name = restorePace)]
+pub fn restore_pace(#[wasm_bindgen(unchecked_param_type = "PaceLane[]")] lanes: JsValue) {
+    let Ok(lanes) = serde_wasm_bindgen::from_value::<Vec<PaceLane>>(lanes) else {
+        return;
+    };
+    let lanes = lanes.into_iter().filter_map(
+        |(key, [resume_at, interval_ms, next_at, strikes, slowed_at, touched])| {
+            let lane = Lane {
+                resume_at,
+                interval_ms,
+                next_at,
+                strikes: strikes.clamp(0.0, 1000.0) as u32,
+                slowed_at,
+                touched,
+            };
+            Some((u64::from_str_radix(&key, 16).ok()?, lane))
+        },
+    );
+    SHARED.with(|shared| shared.pacer.restore(lanes));
+}
+
+/// A lane as it crosses to the JS entry and back: its key, and its times and counts.
+type PaceLane = (String, [f64; 6]);
 
 /// Where the token comes from. One type for both, so the flow is compiled once.
 enum Tokens {
     Given(String),
     /// A tenant token from getToken's cache (or Lark) for every request, as the credential's
-    /// `authenticate` does for n8n's HTTP Request node; `renew` asks Lark for a fresh one.
-    Provided(Function),
+    /// `authenticate` does for n8n's HTTP Request node; `renew` asks Lark for a fresh one. With
+    /// who the app is.
+    Provided(Function, String),
 }
 
 impl TokenSource for Tokens {
-    async fn token(&self, renew: bool) -> Result<String, BaseError> {
+    async fn token(&self, renew: bool, within_ms: u32) -> Result<String, BaseError> {
         let provider = match self {
             Self::Given(token) => return Ok(token.clone()),
-            Self::Provided(provider) => provider,
+            Self::Provided(provider, _) => provider,
         };
         let pending = provider
-            .call1(&JsValue::UNDEFINED, &JsValue::from_bool(renew))
+            .call2(
+                &JsValue::UNDEFINED,
+                &JsValue::from_bool(renew),
+                &JsValue::from(within_ms),
+            )
             .map_err(|e| token_failure(&e))?;
         let token = JsFuture::from(adopt(&pending))
             .await
@@ -129,12 +179,14 @@ impl TokenSource for Tokens {
     }
 
     fn can_renew(&self) -> bool {
-        matches!(self, Self::Provided(_))
+        matches!(self, Self::Provided(..))
     }
 
-    /// The App Secret never reaches this module: the token module gets the tokens.
-    fn secret(&self) -> Option<&str> {
-        None
+    fn app(&self) -> &str {
+        match self {
+            Self::Given(token) => token,
+            Self::Provided(_, app) => app,
+        }
     }
 }
 
@@ -166,22 +218,6 @@ fn token_failure(error: &JsValue) -> BaseError {
     }
 }
 
-/// The params object, read one field at a time so that an error names its field.
-struct JsFields(JsValue);
-
-impl FieldSource for JsFields {
-    fn field<T: DeserializeOwned>(&self, name: &'static str) -> Result<Option<T>, Malformed> {
-        let value =
-            Reflect::get(&self.0, &JsValue::from_str(name)).map_err(|_| Malformed::WrongShape)?;
-        if value.is_undefined() || value.is_null() {
-            return Ok(None);
-        }
-        serde_wasm_bindgen::from_value(value)
-            .map(Some)
-            .map_err(|_| Malformed::WrongShape)
-    }
-}
-
 /// Results as plain JS objects and arrays (not `Map`s), as `JSON.parse` would give them.
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BaseError> {
     value
@@ -204,6 +240,16 @@ fn to_js_error(e: &BaseError) -> JsValue {
 #[wasm_bindgen(typescript_custom_section)]
 const BASE_TYPES: &str = r#"
 import type { FetchLike, TokenParams } from './larkbase_get_token';
+/** What the JS entry hands a call besides its params. */
+export interface LarkbaseHost {
+  tokens?: (renew: boolean, withinMs: number) => Promise<string>;
+  domain?: string;
+  app?: string;
+  fetch?: unknown;
+  journal?: (items: number[], clientToken: string | undefined) => void;
+}
+/** An app's pace, carried to the instance that replaces this one. */
+export type PaceLane = [string, [number, number, number, number, number, number]];
 /** Where, with which token, and how patiently: what every Lark Base call takes. */
 export interface BaseParams {
   /** The base: its browser URL (`https://<tenant>.larksuite.com/base/<app_token>?table=...`) or its app_token. */
@@ -216,11 +262,11 @@ export interface BaseParams {
   credential?: TokenParams;
   /** With accessToken: 'lark' (default), 'feishu' or a base URL, as in getToken. */
   domain?: 'lark' | 'feishu' | (string & {});
-  /** Whole milliseconds per attempt, 1 to 300000. Default 30000. */
+  /** Whole milliseconds per request, its answer included, 1 to 300000. Default 30000. */
   timeoutMs?: number;
-  /** Whole milliseconds for all attempts of one request and the waits between them, 1 to 600000. Default 60000. */
+  /** Whole milliseconds for the whole call (every page, batch, retry, turn and wait for Lark's rate limit), 1 to 3600000. Default 300000. */
   deadlineMs?: number;
-  /** Tries per request for rate limits, write conflicts, network errors and 5xx, 1 to 10. Default 5. */
+  /** Tries per request for write conflicts, network errors, timeouts and 5xx, 1 to 10. Default 5. Rate limits are waited out up to the deadline. */
   maxAttempts?: number;
   /** Text cells as plain strings (default true) instead of Lark's rich-text segments. */
   simplify?: boolean;
@@ -272,6 +318,11 @@ export interface RowParams extends BaseParams {
 export interface WriteParams extends RowParams {
   /** Row fields that are no column of the table: an error for the row (default), or left out. */
   unknownColumns?: 'error' | 'ignore';
+  /**
+   * Creates: the client token an earlier error gave (a UUID). The create batches' tokens are made
+   * from it, so that the same rows sent again are not created twice. A random one when left out.
+   */
+  clientToken?: string;
 }
 
 export interface UpsertParams extends WriteParams {
@@ -295,7 +346,7 @@ export interface BaseItem {
 export type LarkbaseErrorCode =
   | 'INVALID_PARAMS' | 'INVALID_VALUE' | 'DUPLICATE_KEY' | 'NOT_FOUND' | 'TOKEN_INVALID'
   | 'AUTH_FAILED' | 'RATE_LIMITED' | 'WRITE_CONFLICT' | 'LARK_ERROR' | 'HTTP_ERROR'
-  | 'NETWORK_ERROR' | 'TIMEOUT' | 'BAD_RESPONSE' | 'NOT_SENT';
+  | 'NETWORK_ERROR' | 'TIMEOUT' | 'BAD_RESPONSE' | 'NOT_SENT' | 'INTERNAL_ERROR';
 
 export interface LarkbaseErrorFields {
   message: string;
@@ -310,6 +361,8 @@ export interface LarkbaseErrorFields {
   larkMsg?: string;
   httpStatus?: number;
   attempts: number;
+  /** For a create batch that may have been applied: give it as `clientToken` to run the same rows again safely. */
+  clientToken?: string;
 }
 
 /** What a Lark Base call rejects with. No property holds the token or the App Secret. */

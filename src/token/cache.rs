@@ -43,6 +43,57 @@ pub fn strong_hash(text: &str) -> u64 {
 }
 
 impl CacheKey {
+    /// The key as one line of text, for the JS entry's copy of the cache (which outlives a broken
+    /// or replaced instance): what it holds of the secret and ticket is their hashes.
+    pub fn to_text(&self) -> String {
+        let kind = match &self.kind {
+            KeyKind::SelfBuilt => "self".to_owned(),
+            KeyKind::Store {
+                ticket_hash,
+                tenant_key,
+            } => format!(
+                "store {ticket_hash:x} {}",
+                tenant_key.as_deref().unwrap_or("")
+            ),
+        };
+        format!(
+            "{} {} {:x} {} {kind}",
+            self.base_url,
+            self.app_id,
+            self.secret_hash,
+            self.token_type.as_str()
+        )
+    }
+
+    /// A key written by `to_text`; `None` for anything else.
+    pub fn from_text(text: &str) -> Option<Self> {
+        let mut parts = text.split(' ');
+        let base_url = parts.next()?.to_owned();
+        let app_id = parts.next()?.to_owned();
+        let secret_hash = u64::from_str_radix(parts.next()?, 16).ok()?;
+        let token_type = match parts.next()? {
+            "tenant_access_token" => TokenType::Tenant,
+            "app_access_token" => TokenType::App,
+            _ => return None,
+        };
+        let kind = match parts.next()? {
+            "self" => KeyKind::SelfBuilt,
+            "store" => KeyKind::Store {
+                ticket_hash: u64::from_str_radix(parts.next()?, 16).ok()?,
+                tenant_key: Some(parts.next()?.to_owned()).filter(|t| !t.is_empty()),
+            },
+            _ => return None,
+        };
+        let fine = parts.next().is_none() && !base_url.is_empty() && !app_id.is_empty();
+        fine.then_some(Self {
+            base_url,
+            app_id,
+            secret_hash,
+            token_type,
+            kind,
+        })
+    }
+
     pub fn new(params: &Params, token_type: TokenType) -> Self {
         let kind = match (&params.app_kind, token_type) {
             (AppKind::SelfBuilt, _) => KeyKind::SelfBuilt,
@@ -96,7 +147,8 @@ impl CachedToken {
 #[derive(Debug)]
 pub struct TokenCache {
     capacity: usize,
-    entries: Map<CacheKey, (CachedToken, u64)>,
+    /// Each token, with when it was last used and when it was put in (both on `clock`).
+    entries: Map<CacheKey, (CachedToken, u64, u64)>,
     clock: u64,
 }
 
@@ -119,7 +171,7 @@ impl TokenCache {
     pub fn get(&mut self, key: &CacheKey, now_ms: f64) -> Option<CachedToken> {
         self.clock += 1;
         let tick = self.clock;
-        let (token, used) = self.entries.get_mut(key)?;
+        let (token, used, _) = self.entries.get_mut(key)?;
         if now_ms + SAFETY_MARGIN_MS >= token.expires_at_ms as f64 {
             return None;
         }
@@ -133,13 +185,24 @@ impl TokenCache {
             let oldest = self
                 .entries
                 .iter()
-                .min_by_key(|(_, (_, used))| *used)
+                .min_by_key(|(_, (_, used, _))| *used)
                 .map(|(key, _)| key.clone());
             if let Some(oldest) = oldest {
                 self.entries.remove(&oldest);
             }
         }
-        self.entries.insert(key, (token, self.clock));
+        self.entries.insert(key, (token, self.clock, self.clock));
+    }
+
+    /// The entries put in after `since`, and the clock to ask from next time.
+    pub fn changes_since(&self, since: u64) -> (u64, Vec<(&CacheKey, &CachedToken)>) {
+        let changes = self
+            .entries
+            .iter()
+            .filter(|(_, (_, _, put))| *put > since)
+            .map(|(key, (token, _, _))| (key, token))
+            .collect();
+        (self.clock, changes)
     }
 
     pub fn clear(&mut self) {
@@ -293,6 +356,43 @@ mod tests {
         cache.insert(key("a"), token("a2", 2 * HOUR_MS));
         assert_eq!(cache.len(), 3);
         assert_eq!(cache.get(&key("a"), 0.0).unwrap().access_token, "a2");
+    }
+
+    #[test]
+    fn keys_and_changes_can_be_carried_to_another_cache() {
+        let mut store = params("a", "s1", "lark");
+        store.app_kind = AppKind::StoreTenant {
+            app_ticket: "t".into(),
+            tenant_key: "tenant-1".into(),
+        };
+        for key in [
+            key("cli_x"),
+            CacheKey::new(&store, TokenType::Tenant),
+            CacheKey::new(&store, TokenType::App),
+        ] {
+            assert_eq!(CacheKey::from_text(&key.to_text()), Some(key.clone()));
+            assert!(!key.to_text().contains("s1-0123"), "{}", key.to_text());
+        }
+        for bad in [
+            "",
+            "a b",
+            "u a zz tenant_access_token self",
+            "u a 1f tenant_access_token self x",
+        ] {
+            assert_eq!(CacheKey::from_text(bad), None, "{bad}");
+        }
+        let mut cache = TokenCache::default();
+        cache.insert(key("a"), token("t-a", 2 * HOUR_MS));
+        let (version, changes) = cache.changes_since(0);
+        assert_eq!(changes.len(), 1);
+        cache.get(&key("a"), 0.0);
+        assert!(
+            cache.changes_since(version).1.is_empty(),
+            "a use is no change"
+        );
+        cache.insert(key("b"), token("t-b", 2 * HOUR_MS));
+        let (_, changes) = cache.changes_since(version);
+        assert_eq!(changes[0].1.access_token, "t-b");
     }
 
     #[test]

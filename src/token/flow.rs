@@ -101,7 +101,11 @@ pub async fn resend_app_ticket<P: Platform>(
     let deadline = platform.now_ms() + f64::from(params.deadline_ms);
     let secret = SecretForms::of(params.app_secret.expose());
     let (code, msg) = with_retries(platform, params, &request, deadline, |answer| {
-        response::parse_ack(answer.status, platform.decode(&answer.body), &secret)
+        response::parse_ack(
+            answer.status,
+            platform.decode(&answer.body, response::MAX_VALUES),
+            &secret,
+        )
     })
     .await?;
     Ok((code, msg, request.display_url))
@@ -143,7 +147,7 @@ async fn fetch<P: Platform>(
 ) -> Result<CachedToken, TokenError> {
     let secret = SecretForms::of(params.app_secret.expose());
     let token: Token = with_retries(platform, params, request, deadline, |answer| {
-        let decoded = platform.decode::<LarkAnswer>(&answer.body);
+        let decoded = platform.decode::<LarkAnswer>(&answer.body, response::MAX_VALUES);
         response::parse(answer.status, decoded, token_type, &secret)
     })
     .await?;
@@ -165,10 +169,10 @@ pub async fn with_retries<P: Platform, B: Serialize, T>(
     params: &Params,
     request: &Request<B>,
     deadline: f64,
-    read: impl Fn(&HttpAnswer<P::Body>) -> Result<T, TokenError>,
+    read: impl Fn(&HttpAnswer) -> Result<T, TokenError>,
 ) -> Result<T, TokenError> {
     let mut value = None;
-    let mut keep = |answer: &HttpAnswer<P::Body>| {
+    let mut keep = |answer: &HttpAnswer| {
         value = Some(read(answer)?);
         Ok(())
     };
@@ -177,7 +181,7 @@ pub async fn with_retries<P: Platform, B: Serialize, T>(
 }
 
 /// What judges an answer for `retry_loop`, keeping what it read.
-type Judge<'a, Body> = dyn FnMut(&HttpAnswer<Body>) -> Result<(), TokenError> + 'a;
+type Judge<'a> = dyn FnMut(&HttpAnswer) -> Result<(), TokenError> + 'a;
 
 /// The loop of `with_retries`, compiled once per platform and body type however many kinds of
 /// answer are read: the send it awaits is the largest state machine in the module.
@@ -186,7 +190,7 @@ async fn retry_loop<P: Platform, B: Serialize>(
     params: &Params,
     request: &Request<B>,
     deadline: f64,
-    read: &mut Judge<'_, P::Body>,
+    read: &mut Judge<'_>,
 ) -> Result<(), TokenError> {
     let mut attempt = 1;
     loop {
@@ -240,7 +244,7 @@ mod tests {
     #[derive(Default)]
     struct Fake {
         now: Cell<f64>,
-        answers: RefCell<VecDeque<Result<HttpAnswer<String>, TokenError>>>,
+        answers: RefCell<VecDeque<Result<HttpAnswer, TokenError>>>,
         sent: RefCell<Vec<(String, String, u32)>>,
         slept: RefCell<Vec<u32>>,
         gated: Cell<bool>,
@@ -248,14 +252,12 @@ mod tests {
     }
 
     impl Platform for Fake {
-        type Body = String;
-
         async fn send<B: Serialize>(
             &self,
             request: &Request<B>,
             timeout_ms: u32,
-        ) -> Result<HttpAnswer<String>, TokenError> {
-            let body = serde_json::to_string(&request.body).unwrap();
+        ) -> Result<HttpAnswer, TokenError> {
+            let body = request.body.as_ref().unwrap().sent().to_string();
             self.sent
                 .borrow_mut()
                 .push((request.url.clone(), body, timeout_ms));
@@ -270,8 +272,12 @@ mod tests {
                 .unwrap_or_else(|| Err(TokenError::network("fake", "no scripted answer")))
         }
 
-        fn decode<T: DeserializeOwned>(&self, body: &String) -> Result<T, Malformed> {
-            crate::http::decode_json(body)
+        fn decode<T: DeserializeOwned>(
+            &self,
+            body: &str,
+            max_values: usize,
+        ) -> Result<T, Malformed> {
+            crate::http::decode_json(body, max_values)
         }
 
         async fn sleep(&self, ms: u32) {
@@ -293,7 +299,7 @@ mod tests {
             self.answers.borrow_mut().push_back(Ok(HttpAnswer {
                 status,
                 body: body.to_owned(),
-                retry_after: None,
+                ..HttpAnswer::default()
             }));
         }
 
@@ -527,6 +533,7 @@ mod tests {
             status: 429,
             body: "slow down".into(),
             retry_after: Some("2".into()),
+            ..HttpAnswer::default()
         }));
         fake.token("t-after", HOUR_S);
         assert_eq!(
@@ -548,6 +555,7 @@ mod tests {
                 status: 429,
                 body: String::new(),
                 retry_after: Some("1".into()),
+                ..HttpAnswer::default()
             }));
         }
         let e = run(get_token(&fake, &state, &p)).unwrap_err();

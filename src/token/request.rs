@@ -1,7 +1,7 @@
 //! The HTTP requests for tokens, and the masked form of them that results may show. Bodies are
 //! derived `Serialize` types: the platform encodes them (`JSON.stringify` in wasm).
 
-use crate::http::Request;
+use crate::http::{Payload, Request};
 use crate::token::params::{Params, TokenType};
 use crate::token::response::MAX_BODY_BYTES;
 use serde::Serialize;
@@ -78,7 +78,7 @@ fn post(params: &Params, path: &str, body: AuthBody) -> TokenRequest {
         method: "POST",
         url: format!("{}{path}", params.base_url),
         bearer: None,
-        body: Some(body),
+        body: Some(Payload::Value(body)),
         display_url: display_url(params, path),
         max_body_bytes: MAX_BODY_BYTES,
     }
@@ -132,7 +132,7 @@ mod tests {
     use crate::token::params::{validate, Input, RawParams};
 
     fn json(req: &TokenRequest) -> String {
-        serde_json::to_string(&req.body).unwrap()
+        req.body.as_ref().unwrap().sent().to_string()
     }
 
     fn params(app_id: &str, secret: &str, token_type: &str, domain: &str) -> Params {

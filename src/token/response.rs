@@ -4,12 +4,15 @@
 
 use crate::error::{server_text, TokenError};
 use crate::http::Malformed;
+use crate::lenient::Scalar;
 use crate::redact::SecretForms;
 use crate::token::params::TokenType;
 use serde::Deserialize;
 
 /// Token answers are a few hundred bytes; anything near this cap is not Lark.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// A token answer holds a handful of values; parsing stops long before a hostile one blocks.
+pub const MAX_VALUES: usize = 10_000;
 /// Lark's tokens live at most 2 hours; a day leaves room for private deployments.
 pub const MAX_EXPIRE_SECONDS: f64 = 86_400.0;
 const MAX_TOKEN_CHARS: usize = 4096;
@@ -22,28 +25,31 @@ pub struct Token {
     pub msg: String,
 }
 
-/// The fields of Lark's answer this crate reads. Numbers are read as JSON numbers (`1e3` is 1000
-/// for `JSON.parse` and for serde_json alike) and judged whole or not here. A key given twice is
-/// read as `JSON.parse` reads it, the last one winning.
+/// The fields of Lark's answer this crate reads, each as whatever kind it holds, so that reading
+/// never fails on a field (and never formats one); their kinds are judged here. Numbers are read as
+/// JSON numbers (`1e3` is 1000 for `JSON.parse` and for serde_json alike). A key given twice is read
+/// as `JSON.parse` reads it, the last one winning.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct LarkAnswer {
-    pub code: Option<f64>,
-    pub msg: Option<String>,
-    pub tenant_access_token: Option<String>,
-    pub app_access_token: Option<String>,
-    pub expire: Option<f64>,
+    pub code: Scalar,
+    pub msg: Scalar,
+    pub tenant_access_token: Scalar,
+    pub app_access_token: Scalar,
+    pub expire: Scalar,
 }
 
-const NOT_JSON: &str = "the body is not JSON";
 const WRONG_FIELDS: &str = "code, msg, expire or the token is missing or of the wrong type";
 
-/// Lark's `code`, when the answer is Lark's envelope at all: a whole number.
+/// Lark's `code`, when the answer is Lark's envelope at all: a whole number, with the other fields
+/// of the kinds Lark gives them (or absent).
 fn lark_code(answer: &LarkAnswer) -> Option<i64> {
-    answer
-        .code
-        .filter(|code| code.fract() == 0.0 && code.abs() <= 9_007_199_254_740_991.0)
-        .map(|code| code as i64)
+    let text_or_absent = |field: &Scalar| matches!(field, Scalar::Null | Scalar::Text(_));
+    let fine = text_or_absent(&answer.msg)
+        && text_or_absent(&answer.tenant_access_token)
+        && text_or_absent(&answer.app_access_token)
+        && matches!(answer.expire, Scalar::Null | Scalar::Number(_));
+    answer.code.as_whole().filter(|_| fine)
 }
 
 /// Lark's envelope, or the error for a body that is none: on a non-2xx status an HTTP error (the
@@ -57,8 +63,7 @@ fn envelope(
             Some(code) => return Ok((code, answer)),
             None => WRONG_FIELDS,
         },
-        Err(Malformed::NotJson) => NOT_JSON,
-        Err(Malformed::WrongShape) => WRONG_FIELDS,
+        Err(malformed) => malformed.problem(WRONG_FIELDS),
     };
     Err(if (200..=299).contains(&status) {
         TokenError::bad_response(problem, Some(status))
@@ -77,7 +82,7 @@ pub fn parse(
 ) -> Result<Token, TokenError> {
     let success_status = (200..=299).contains(&status);
     let (code, body) = envelope(status, answer)?;
-    let msg = body.msg.unwrap_or_default();
+    let msg = body.msg.into_text().unwrap_or_default();
     if code != 0 {
         return Err(TokenError::lark(code, &msg, status, secret));
     }
@@ -89,7 +94,7 @@ pub fn parse(
         TokenType::Tenant => body.tenant_access_token,
         TokenType::App => body.app_access_token,
     };
-    let token = match token {
+    let token = match token.into_text() {
         Some(token) if !token.is_empty() => token,
         _ => return Err(bad(&format!("code 0 but no {}", token_type.as_str()))),
     };
@@ -103,6 +108,7 @@ pub fn parse(
     }
     let expires_in = body
         .expire
+        .as_f64()
         .filter(|expire| expire.fract() == 0.0 && (1.0..=MAX_EXPIRE_SECONDS).contains(expire))
         .map(|expire| expire as u32)
         .ok_or_else(|| bad("expire is missing or not a lifetime from 1 to 86400 seconds"))?;
@@ -121,7 +127,7 @@ pub fn parse_ack(
 ) -> Result<(i64, String), TokenError> {
     let success_status = (200..=299).contains(&status);
     let (code, ack) = envelope(status, answer)?;
-    let msg = ack.msg.unwrap_or_default();
+    let msg = ack.msg.into_text().unwrap_or_default();
     match (code, success_status) {
         (0, true) => Ok((0, server_text(&msg, secret))),
         (0, false) => Err(TokenError::http(status)),
@@ -137,7 +143,7 @@ mod tests {
     const SECRET: &str = "Canary/Secret\"42&x-0123456789";
 
     fn decode(body: &str) -> Result<LarkAnswer, Malformed> {
-        crate::http::decode_json(body)
+        crate::http::decode_json(body, MAX_VALUES)
     }
 
     fn forms() -> SecretForms {
@@ -372,20 +378,22 @@ mod tests {
 
     #[test]
     fn a_token_holding_the_secret_is_refused() {
+        // Punctuation does not hide it: the secret less its quote is the secret still.
         for token in [
             format!("t-{}", SECRET.replace('"', "")),
             "t-Canary/Secret\"42&x-0123456789".to_owned(),
         ] {
             let body = serde_json::json!({ "code": 0, "tenant_access_token": token, "expire": 60 });
-            let e = tenant(200, &body.to_string());
-            if token.contains('"') {
-                let e = e.unwrap_err();
-                assert_eq!(e.code, ErrorCode::BadResponse);
-                assert!(!e.message.contains("Canary"));
-            } else {
-                assert!(e.is_ok(), "not the secret: {token}");
-            }
+            let e = tenant(200, &body.to_string()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadResponse);
+            assert!(!e.message.contains("Canary"));
         }
+        let other = format!("t-{}", SECRET.replace('"', "").replace("42", "43"));
+        let body = serde_json::json!({ "code": 0, "tenant_access_token": other, "expire": 60 });
+        assert!(
+            tenant(200, &body.to_string()).is_ok(),
+            "not the secret: {other}"
+        );
         let hex: String = SECRET.bytes().map(|b| format!("{b:02x}")).collect();
         let body = serde_json::json!({ "code": 0, "tenant_access_token": format!("t-{hex}"), "expire": 60 });
         assert_eq!(

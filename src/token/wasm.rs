@@ -4,10 +4,11 @@
 
 use crate::error::TokenError;
 use crate::js_platform::{read_fetch, JsPlatform};
-use crate::token::cache::Map;
+use crate::redact::SecretForms;
+use crate::token::cache::{CacheKey, CachedToken, Map};
 use crate::token::flow::{self, Outcome, TokenState};
 use crate::token::params::{self, Params, RawParams};
-use js_sys::{Array, Object};
+use js_sys::{Array, Object, Reflect};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -119,6 +120,8 @@ export interface LarkbaseTokenError extends Error {
   attempts: number;
 }
 
+/** A cache entry as the JS entry keeps a copy of it: `[key, access_token, url, msg, expires_at_ms]`. */
+export type CacheEntry = [string, string, string, string, number];
 /** A token as the module hands it to the JS entry: `[access_token, expires_in, token_type, url, msg]`. */
 export type TokenTuple = [string, number, TokenType, string, string];
 /** A resend acknowledgement as the module hands it over: `[code, msg, url]`. */
@@ -200,6 +203,63 @@ pub async fn resend_app_ticket(params: JsValue, fetch: JsValue) -> Result<JsValu
     resend_result(params, fetch)
         .await
         .map_err(|e| to_js_error(&e))
+}
+
+/// What the cache took in since `since` (a clock this function returned before, or 0), for the JS
+/// entry's copy of it: `[clock, key, access_token, url, msg, expires_at_ms, key, ...]`, built by
+/// hand (serde's tuples cost the module kilobytes).
+#[wasm_bindgen(js_name = cacheChanges, unchecked_return_type = "Array<number | string>")]
+pub fn cache_changes(since: f64) -> Array {
+    STATE.with(|state| {
+        let cache = state.cache.borrow();
+        let (clock, changes) = cache.changes_since(since as u64);
+        let out = Array::of1(&JsValue::from(clock as f64));
+        for (key, token) in changes {
+            out.push(&JsValue::from(key.to_text()));
+            out.push(&JsValue::from_str(&token.access_token));
+            out.push(&JsValue::from_str(&token.display_url));
+            out.push(&JsValue::from_str(&token.msg));
+            out.push(&JsValue::from(token.expires_at_ms as f64));
+        }
+        out
+    })
+}
+
+/// Puts back entries that `cacheChanges` gave out (`[key, access_token, url, msg, expires_at_ms]`
+/// each), into a fresh instance's cache.
+#[wasm_bindgen(js_name = restoreCache)]
+pub fn restore_cache(#[wasm_bindgen(unchecked_param_type = "CacheEntry[]")] entries: Array) {
+    STATE.with(|state| {
+        let mut cache = state.cache.borrow_mut();
+        for entry in entries.iter() {
+            let part = |n: u32| Reflect::get_u32(&entry, n).unwrap_or(JsValue::UNDEFINED);
+            let key = part(0).as_string().and_then(|k| CacheKey::from_text(&k));
+            let fields = (
+                part(1).as_string(),
+                part(2).as_string(),
+                part(3).as_string(),
+            );
+            let expires_at_ms = part(4).as_f64();
+            if let (Some(key), (Some(access_token), Some(display_url), Some(msg)), Some(at)) =
+                (key, fields, expires_at_ms)
+            {
+                let token = CachedToken {
+                    access_token,
+                    display_url,
+                    msg,
+                    expires_at_ms: at.max(0.0) as u64,
+                };
+                cache.insert(key, token);
+            }
+        }
+    });
+}
+
+/// Whether `text` holds the App Secret of `params` (getToken's params) in any spelling: for texts
+/// that another module put in an error, which must never have the secret.
+#[wasm_bindgen(js_name = holdsSecret)]
+pub fn holds_secret(params: JsValue, text: &str) -> bool {
+    read_params(params).is_ok_and(|p| SecretForms::of(p.app_secret.expose()).found_in(text))
 }
 
 /// Empties the token cache of this instance.

@@ -16,10 +16,8 @@ pub fn config() -> ProptestConfig {
     }
 }
 
-/// What the wasm platform does with a body (`JSON.parse`, then serde-wasm-bindgen's
-/// `from_value`), done with serde_json: not JSON is `NotJson`, JSON of the wrong shape
-/// `WrongShape`, and a key given twice keeps its last value, as `JSON.parse` does.
+/// The module's JSON reading, as the native tests do it.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Malformed> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| Malformed::NotJson)?;
-    serde_json::from_value(value).map_err(|_| Malformed::WrongShape)
+    let text = std::str::from_utf8(body).map_err(|_| Malformed::NotJson)?;
+    larkbase_get_token::http::decode_json(text, usize::MAX)
 }

@@ -412,6 +412,27 @@ const properties = [
     displayOptions: { show: { resource: ['record'] } },
     options: [
       {
+        displayName: 'Client Token',
+        name: 'clientToken',
+        type: 'string',
+        // Not a secret, but n8n's rules mask every token field.
+        typeOptions: { password: true },
+        default: '',
+        placeholder: '0f8c1b2a-3d4e-4f50-8a6b-7c8d9e0f1a2b',
+        description:
+          'To run a create again that failed with "the batch may have been applied": the client token that error gave. With the same items, Lark then creates nothing twice.',
+        displayOptions: { show: { '/operation': ['create', 'upsert'] } },
+      },
+      {
+        displayName: 'Deadline',
+        name: 'deadline',
+        type: 'number',
+        typeOptions: { minValue: 1, maxValue: 3600000 },
+        default: 300000,
+        description:
+          "How long the whole operation may take, in milliseconds: every page, batch, retry and wait for Lark's rate limit. Past it, what is left fails with TIMEOUT.",
+      },
+      {
         displayName: 'Fields to Return Names or IDs',
         name: 'fieldNames',
         type: 'multiOptions',
@@ -674,7 +695,9 @@ async function runRows(context, operation, fetch, byItem) {
  * @returns {Promise<BaseParams>}
  */
 async function callParams(context, itemIndex) {
-  const options = /** @type {{ simplify?: boolean, timeout?: number }} */ (context.getNodeParameter('options', itemIndex, {}));
+  const options = /** @type {{ simplify?: boolean, timeout?: number, deadline?: number, clientToken?: string }} */ (
+    context.getNodeParameter('options', itemIndex, {})
+  );
   // n8n finds a parameter's modes only while it is shown, and Table is hidden for Table → List.
   const withTable = context.getNodeParameter('resource', itemIndex) !== 'table';
   const where = {
@@ -682,6 +705,8 @@ async function callParams(context, itemIndex) {
     table: withTable ? String(context.getNodeParameter('table', itemIndex, '', { extractValue: true }) ?? '') : '',
     simplify: options.simplify ?? true,
     timeoutMs: options.timeout,
+    deadlineMs: options.deadline,
+    ...(options.clientToken ? { clientToken: options.clientToken } : {}),
   };
   if (context.getNodeParameter('credentialSource', itemIndex) === 'larkbaseApi') {
     if (!context.getNode().credentials?.larkbaseApi) {
@@ -912,6 +937,7 @@ function failed(context, error, itemIndex) {
     /** @type {IDataObject} */
     const shown = { message: safe.message, code: safe.code, hint: safe.hint };
     if (safe.column !== undefined) shown.column = safe.column;
+    if (safe.clientToken !== undefined) shown.clientToken = safe.clientToken;
     return { json: { error: shown }, pairedItem: { item: itemIndex } };
   }
   throw nodeError(context.getNode(), safe, itemIndex, ['INVALID_PARAMS', 'INVALID_VALUE', 'DUPLICATE_KEY', 'UNKNOWN']);

@@ -1,0 +1,267 @@
+//! The requests one app makes, paced together once Lark says to slow down. Lark's gateway answers a
+//! request over the app's rate with code 99991400 (or HTTP 429) and the headers
+//! `x-ogw-ratelimit-limit` (requests allowed in its window) and `x-ogw-ratelimit-reset` (seconds
+//! until the window resets). Retrying each refused request on its own backoff, as calls used to,
+//! sends most of them into the limit again; here every call of the app waits for the reset, then
+//! they start one at a time, at the pace Lark allows, each in the slot it reserved.
+//!
+//! A lane is one app's reads, or its writes to one base (Lark's write limits are the tighter ones);
+//! the lanes are this instance's, so a process paces its own calls only.
+
+use crate::token::cache::Map;
+use std::cell::RefCell;
+
+/// The longest pause Lark's reset is taken at: its windows are a second or a minute.
+pub const MAX_PAUSE_MS: f64 = 60_000.0;
+/// A reset of 0 (the window just turned) still waits this long, so that a server that always says
+/// 0 is not asked again at once.
+const MIN_PAUSE_MS: f64 = 100.0;
+/// When Lark says nothing of its reset: a backoff from this, doubling per refusal in a row.
+const BACKOFF_MS: f64 = 250.0;
+const MAX_BACKOFF_MS: f64 = 10_000.0;
+/// A lane Lark has not slowed for this long goes back to full speed.
+const FORGET_AFTER_MS: f64 = 10.0 * 60_000.0;
+/// Lanes kept; the one touched longest ago goes first.
+const MAX_LANES: usize = 1000;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Lane {
+    /// No request starts before this: Lark's reset, or a backoff.
+    pub resume_at: f64,
+    /// Between two requests' starts, once Lark said how many its window allows; 0 before.
+    pub interval_ms: f64,
+    /// When the next request may start.
+    pub next_at: f64,
+    /// Refusals in a row, for the backoff when Lark does not say when to resume.
+    pub strikes: u32,
+    pub slowed_at: f64,
+    pub touched: f64,
+}
+
+impl Lane {
+    fn forgotten(&self, now: f64) -> bool {
+        self.interval_ms > 0.0 && now - self.slowed_at > FORGET_AFTER_MS
+    }
+}
+
+/// Lanes by key (a hash of the app and the lane's kind).
+#[derive(Default)]
+pub struct Pacer {
+    lanes: RefCell<Map<u64, Lane>>,
+}
+
+impl Pacer {
+    /// When a request on `lane` could start, without reserving that moment: a call that could
+    /// not wait so long leaves the slot to the calls behind it.
+    pub fn next(&self, lane: u64, now: f64) -> f64 {
+        self.lanes
+            .borrow()
+            .get(&lane)
+            .filter(|l| !l.forgotten(now))
+            .map_or(now, |l| now.max(l.resume_at).max(l.next_at))
+    }
+
+    /// When a request on `lane` may start, reserving that moment for it: at once on a lane Lark
+    /// never slowed, else after Lark's reset and one interval after the request reserved before.
+    pub fn reserve(&self, lane: u64, now: f64) -> f64 {
+        self.with_lane(lane, now, |l| {
+            if l.forgotten(now) {
+                *l = Lane {
+                    touched: now,
+                    ..Lane::default()
+                };
+            }
+            let at = now.max(l.resume_at).max(l.next_at);
+            l.next_at = at + l.interval_ms;
+            at
+        })
+    }
+
+    /// Whether a request that waited for its slot may start: not when Lark slowed the lane again
+    /// while it waited (it reserves a new slot then).
+    pub fn open(&self, lane: u64, now: f64) -> bool {
+        self.lanes
+            .borrow()
+            .get(&lane)
+            .is_none_or(|l| l.resume_at <= now)
+    }
+
+    /// Lark refused a request on `lane` for its rate: nothing more starts on it before `reset_ms`
+    /// from now (a backoff when Lark did not say), then requests go `window / limit` apart.
+    /// `random` in [0, 1) spreads the backoff.
+    pub fn slow_down(
+        &self,
+        lane: u64,
+        now: f64,
+        reset_ms: Option<f64>,
+        limit: Option<f64>,
+        random: f64,
+    ) {
+        self.with_lane(lane, now, |l| {
+            l.strikes = l.strikes.saturating_add(1);
+            l.slowed_at = now;
+            let pause = match reset_ms {
+                Some(reset) => reset.clamp(MIN_PAUSE_MS, MAX_PAUSE_MS),
+                None => {
+                    let exponent = l.strikes.saturating_sub(1).min(16);
+                    let ceiling = (BACKOFF_MS * f64::from(1u32 << exponent)).min(MAX_BACKOFF_MS);
+                    ceiling * (0.5 + random.clamp(0.0, 1.0) / 2.0)
+                }
+            };
+            l.resume_at = l.resume_at.max(now + pause);
+            if let Some(limit) = limit.filter(|n| *n >= 1.0) {
+                // The window is at least a second; a longer reset shows a longer window.
+                let window = reset_ms.unwrap_or(0.0).clamp(1000.0, MAX_PAUSE_MS);
+                l.interval_ms = l.interval_ms.max(window / limit);
+            }
+            l.next_at = l.next_at.max(l.resume_at);
+        });
+    }
+
+    /// A request on `lane` went through: the backoff starts again from the bottom.
+    pub fn went_through(&self, lane: u64) {
+        if let Some(l) = self.lanes.borrow_mut().get_mut(&lane) {
+            l.strikes = 0;
+        }
+    }
+
+    pub fn lanes(&self) -> Vec<(u64, Lane)> {
+        self.lanes.borrow().iter().map(|(k, l)| (*k, *l)).collect()
+    }
+
+    /// Takes over lanes from an instance that is being replaced.
+    pub fn restore(&self, lanes: impl IntoIterator<Item = (u64, Lane)>) {
+        let mut map = self.lanes.borrow_mut();
+        for (key, lane) in lanes.into_iter().take(MAX_LANES) {
+            map.insert(key, lane);
+        }
+    }
+
+    fn with_lane<R>(&self, lane: u64, now: f64, change: impl FnOnce(&mut Lane) -> R) -> R {
+        let mut lanes = self.lanes.borrow_mut();
+        if !lanes.contains_key(&lane) && lanes.len() >= MAX_LANES {
+            let oldest = lanes
+                .iter()
+                .min_by(|a, b| a.1.touched.total_cmp(&b.1.touched))
+                .map(|(k, _)| *k);
+            if let Some(oldest) = oldest {
+                lanes.remove(&oldest);
+            }
+        }
+        let entry = lanes.entry(lane).or_default();
+        entry.touched = now;
+        change(entry)
+    }
+}
+
+/// Lark's `x-ogw-ratelimit-reset` (seconds, maybe with a fraction) in milliseconds.
+pub fn parse_reset(value: &str) -> Option<f64> {
+    let seconds: f64 = value.trim().parse().ok()?;
+    (seconds.is_finite() && (0.0..=3600.0).contains(&seconds)).then_some(seconds * 1000.0)
+}
+
+/// Lark's `x-ogw-ratelimit-limit`: requests allowed in the window.
+pub fn parse_limit(value: &str) -> Option<f64> {
+    let limit: u32 = value.trim().parse().ok()?;
+    (limit >= 1).then_some(f64::from(limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unslowed_lane_goes_at_once() {
+        let pacer = Pacer::default();
+        for now in [0.0, 1.0, 1.0, 2.0] {
+            assert_eq!(pacer.reserve(7, now), now);
+        }
+    }
+
+    #[test]
+    fn after_a_refusal_everyone_waits_for_the_reset_then_goes_at_the_allowed_pace() {
+        let pacer = Pacer::default();
+        pacer.slow_down(1, 1000.0, Some(800.0), Some(5.0), 0.5);
+        let slots: Vec<f64> = (0..4).map(|_| pacer.reserve(1, 1000.0)).collect();
+        assert_eq!(slots, [1800.0, 2000.0, 2200.0, 2400.0]);
+        assert!(!pacer.open(1, 1799.0));
+        assert!(pacer.open(1, 1800.0));
+        // Another lane is not slowed.
+        assert_eq!(pacer.reserve(2, 1000.0), 1000.0);
+    }
+
+    #[test]
+    fn looking_reserves_nothing() {
+        let pacer = Pacer::default();
+        pacer.slow_down(1, 0.0, Some(1000.0), Some(10.0), 0.5);
+        for _ in 0..300 {
+            assert_eq!(pacer.next(1, 0.0), 1000.0);
+        }
+        assert_eq!(pacer.reserve(1, 0.0), 1000.0);
+        assert_eq!(pacer.next(1, 0.0), 1100.0);
+        assert_eq!(pacer.next(2, 5.0), 5.0);
+    }
+
+    #[test]
+    fn a_refusal_while_waiting_closes_the_lane_again() {
+        let pacer = Pacer::default();
+        pacer.slow_down(1, 0.0, Some(1000.0), Some(10.0), 0.5);
+        let slot = pacer.reserve(1, 0.0);
+        pacer.slow_down(1, 500.0, Some(2000.0), None, 0.5);
+        assert!(!pacer.open(1, slot));
+        assert_eq!(pacer.reserve(1, slot), 2500.0);
+    }
+
+    #[test]
+    fn without_a_reset_the_backoff_doubles_and_resets_when_a_request_goes_through() {
+        let pacer = Pacer::default();
+        let pause = |p: &Pacer, now: f64| {
+            p.slow_down(1, now, None, None, 1.0);
+            p.reserve(1, now) - now
+        };
+        assert_eq!(pause(&pacer, 0.0), 250.0);
+        assert_eq!(pause(&pacer, 10_000.0), 500.0);
+        assert_eq!(pause(&pacer, 20_000.0), 1000.0);
+        pacer.went_through(1);
+        assert_eq!(pause(&pacer, 30_000.0), 250.0);
+        for n in 0..40 {
+            pacer.slow_down(1, 40_000.0 + f64::from(n), None, None, 1.0);
+        }
+        assert!(pacer.reserve(1, 40_040.0) - 40_040.0 <= MAX_BACKOFF_MS);
+    }
+
+    #[test]
+    fn resets_are_bounded_and_a_quiet_lane_is_forgotten() {
+        let pacer = Pacer::default();
+        pacer.slow_down(1, 0.0, Some(0.0), Some(2.0), 0.5);
+        assert_eq!(pacer.reserve(1, 0.0), MIN_PAUSE_MS);
+        pacer.slow_down(1, 0.0, Some(1e9), None, 0.5);
+        assert_eq!(pacer.reserve(1, 0.0), MAX_PAUSE_MS);
+        let later = MAX_PAUSE_MS + FORGET_AFTER_MS + 1.0;
+        assert_eq!(pacer.reserve(1, later), later);
+        assert_eq!(pacer.reserve(1, later), later);
+    }
+
+    #[test]
+    fn headers_are_read_or_ignored() {
+        assert_eq!(parse_reset(" 2 "), Some(2000.0));
+        assert_eq!(parse_reset("0.25"), Some(250.0));
+        for bad in ["-1", "NaN", "inf", "1e9", "soon", ""] {
+            assert_eq!(parse_reset(bad), None, "{bad}");
+        }
+        assert_eq!(parse_limit("50"), Some(50.0));
+        for bad in ["0", "-5", "2.5", "many"] {
+            assert_eq!(parse_limit(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn lanes_are_capped() {
+        let pacer = Pacer::default();
+        for key in 0..(MAX_LANES as u64 + 10) {
+            pacer.slow_down(key, key as f64, Some(1000.0), Some(1.0), 0.5);
+        }
+        assert_eq!(pacer.lanes().len(), MAX_LANES);
+        assert!(pacer.open(0, 1.0), "the oldest lane went first");
+    }
+}
