@@ -46,11 +46,12 @@ function demoWorkflow(url) {
 }
 
 /**
- * @param {{ n8nPort: number, standInPort?: number, log?: (line: string) => void }} options
+ * @param {{ n8nPort: number, standInPort?: number, log?: (line: string) => void, version?: string }} options
+ *   version: another n8n than the demo's (tests/e2e/editor-by-hand.js tries the editor of 1.x)
  */
-async function startDemo({ n8nPort, standInPort = 0, log = () => {} }) {
-  log(`Installing n8n ${N8N_VERSION} (cached after the first run)`);
-  const n8n = h.installN8n(N8N_VERSION);
+async function startDemo({ n8nPort, standInPort = 0, log = () => {}, version = N8N_VERSION }) {
+  log(`Installing n8n ${version} (cached after the first run)`);
+  const n8n = h.installN8n(version);
   log('Starting the Lark stand-in');
   const lark = await startStandIn({ port: standInPort });
   seedDemoBase(lark);

@@ -31,7 +31,7 @@ const UI_TYPES = /** @type {Record<number, string>} */ ({
  * @typedef {{ record_id: string, fields: Record<string, unknown>, created: number, modified: number, seq: number }} StandInRecord
  * @typedef {{ table_id: string, name: string, revision: number, fields: StandInField[],
  *   records: Map<string, StandInRecord>, writing: boolean, seq: number }} StandInTable
- * @typedef {{ app_token: string, name: string, tables: Map<string, StandInTable> }} StandInBase
+ * @typedef {{ app_token: string, name: string, tables: Map<string, StandInTable>, forbidden?: boolean }} StandInBase
  * @typedef {{ name: string, type: number, property?: any, isPrimary?: boolean }} FieldSpec
  * @typedef {(status: number, json: object, headers?: Record<string, string>) => void} Reply
  */
@@ -65,10 +65,13 @@ function createLarkBase({ checkToken, writeLatencyMs = 2 }) {
     refusedTokens: 0,
   };
 
-  /** @param {{ appToken?: string, name?: string }} [spec] */
+  /**
+   * @param {{ appToken?: string, name?: string, forbidden?: boolean }} [spec] forbidden: a base
+   *   the app was never given access to, which Lark answers with HTTP 403 and code 91403
+   */
   function createBase(spec = {}) {
     const appToken = spec.appToken ?? newId('bascn', 16);
-    bases.set(appToken, { app_token: appToken, name: spec.name ?? 'Base', tables: new Map() });
+    bases.set(appToken, { app_token: appToken, name: spec.name ?? 'Base', tables: new Map(), forbidden: spec.forbidden });
     return appToken;
   }
 
@@ -154,6 +157,10 @@ function createLarkBase({ checkToken, writeLatencyMs = 2 }) {
     const base = bases.get(appToken);
     if (!base) {
       reply(200, { code: 1254040, msg: 'BaseTokenNotFound' });
+      return true;
+    }
+    if (base.forbidden) {
+      reply(403, { code: 91403, msg: 'Forbidden' });
       return true;
     }
     if (route.action === 'tables') {

@@ -68,7 +68,10 @@ async function httpRequest(options) {
  */
 function executeContext({ items = [{}], params, credentials, continueOnFail = false }) {
   const lookup = typeof params === 'function' ? params : (/** @type {string} */ name) => params[name];
-  const node = { id: 'n2', name: 'Larkbase', type: 'larkbase', typeVersion: 1, position: [0, 0], parameters: {} };
+  const node = {
+    id: 'n2', name: 'Larkbase', type: 'larkbase', typeVersion: 1, position: [0, 0], parameters: {},
+    ...(credentials ? { credentials: { larkbaseApi: { id: '1', name: 'Lark' } } } : {}),
+  };
   return /** @type {import('n8n-workflow').IExecuteFunctions} */ (
     /** @type {unknown} */ ({
       getInputData: () => items.map((json) => ({ json })),
@@ -376,36 +379,200 @@ test('writes to one table from concurrent executions take turns instead of colli
   }
 });
 
-test('the editor lists tables and columns with the credential; the column mapper offers writable columns only', async () => {
-  const tableId = newTable('editor');
-  const node = new Larkbase();
-  const credentials = { ...APP, domain: 'custom', baseUrl: lark.url };
-  /** @param {Record<string, unknown>} current */
-  const loadContext = (current) =>
-    /** @type {import('n8n-workflow').ILoadOptionsFunctions} */ (
-      /** @type {unknown} */ ({
-        getCurrentNodeParameter: (/** @type {string} */ name) => current[name],
-        getCredentials: async () => credentials,
-        getNode: () => ({ name: 'Larkbase', parameters: {} }),
-        helpers: { httpRequest },
-      })
-    );
-  const withCredential = loadContext({ credentialSource: 'larkbaseApi', base: BASE, table: tableId });
-  const listed = await node.methods.listSearch.searchTables.call(withCredential, 'edit');
-  assert.deepEqual(listed.results, [{ name: 'editor', value: tableId }]);
-  const mapper = await node.methods.resourceMapping.getColumns.call(withCredential);
-  assert.deepEqual(
-    mapper.fields.map((/** @type {{ id: string, type?: string }} */ f) => `${f.id}:${f.type}`),
-    ['Key:string', 'Name:string', 'Amount:number', 'Status:options', 'Tags:string', 'Due:dateTime', 'Paid:boolean', 'Owner:string', 'Phone:string', 'Website:string'],
+/**
+ * n8n's load-options context as the editor drives it: `current` is what the editor sends, its
+ * expressions already resolved (an unresolvable one as null). Like n8n, it refuses to extract the
+ * value of a parameter that is hidden (Custom Base URL while Domain is not Custom Base URL).
+ *
+ * @param {Record<string, unknown>} current
+ * @param {Record<string, unknown>} [credentials] the credential's data, when one is selected
+ * @param {typeof httpRequest} [request] n8n's request helper
+ */
+function loadContext(current, credentials, request = httpRequest) {
+  return /** @type {import('n8n-workflow').ILoadOptionsFunctions} */ (
+    /** @type {unknown} */ ({
+      getCurrentNodeParameter: (/** @type {string} */ name, /** @type {{ extractValue?: boolean }} */ options) => {
+        if (options?.extractValue && name === 'baseUrl' && current.domain !== 'custom') throw new Error('Could not find property');
+        const value = current[name];
+        const rl = /** @type {{ __rl?: boolean, value?: unknown }} */ (value);
+        return options?.extractValue && rl && typeof rl === 'object' && rl.__rl ? rl.value : value;
+      },
+      getCredentials: async () => {
+        assert.ok(credentials, 'the node asked for a credential it was not given');
+        return credentials;
+      },
+      getNode: () => ({ name: 'Larkbase', parameters: {}, ...(credentials ? { credentials: { larkbaseApi: { id: '1', name: 'Lark' } } } : {}) }),
+      helpers: { httpRequest: request },
+    })
   );
-  assert.equal(mapper.fields[0].defaultMatch, true);
-  const names = await node.methods.loadOptions.getColumnNames.call(withCredential);
-  assert.equal(names.length, SAMPLE_FIELDS.length);
+}
 
-  const withExpression = loadContext({ credentialSource: 'accessToken', accessToken: '={{ $json.access_token }}', base: BASE });
-  await assert.rejects(node.methods.listSearch.searchTables.call(withExpression), /Lists load with the Larkbase API credential/);
-  const withToken = loadContext({ credentialSource: 'accessToken', accessToken: token, domain: 'custom', baseUrl: lark.url, base: BASE });
-  assert.ok((await node.methods.listSearch.searchTables.call(withToken)).results.length > 0);
+/**
+ * Every list the editor shows for a node set up as `current`: the Table list, the column names
+ * (Filters, Sort, Fields to Return) and the column mapper, each as it would reach the person:
+ * results, or the message n8n shows.
+ *
+ * @param {Record<string, unknown>} current
+ * @param {Record<string, unknown>} [credentials]
+ * @param {typeof httpRequest} [request]
+ */
+async function editorLists(current, credentials, request) {
+  const node = new Larkbase();
+  const context = loadContext(current, credentials, request);
+  /** @param {() => Promise<unknown>} load */
+  const shown = (load) =>
+    load().then(
+      (value) => ({ value }),
+      (/** @type {unknown} */ error) => {
+        assert.ok(error instanceof NodeOperationError, 'n8n shows a NodeOperationError');
+        return { error: error.message };
+      },
+    );
+  const mapper = await node.methods.resourceMapping.getColumns.call(context);
+  return {
+    tables: await shown(() => node.methods.listSearch.searchTables.call(context)),
+    columns: await shown(() => node.methods.loadOptions.getColumnNames.call(context)),
+    mapper: { fields: mapper.fields.map((/** @type {any} */ f) => `${f.id}:${f.type}`), notice: String(mapper.emptyFieldsNotice) },
+  };
+}
+
+test('the editor lists tables and columns with the credential; the column mapper offers writable columns with their types', async () => {
+  const tableId = newTable('editor');
+  const credentials = { ...APP, domain: 'custom', baseUrl: lark.url };
+  const lists = await editorLists({ credentialSource: 'larkbaseApi', base: locator(BASE), table: locator(tableId, 'list') }, credentials);
+  assert.ok(/** @type {any} */ (lists.tables).value.results.some((/** @type {any} */ t) => t.value === tableId && t.name === 'editor'));
+  assert.equal(/** @type {any} */ (lists.columns).value.length, SAMPLE_FIELDS.length);
+  assert.deepEqual(lists.mapper.fields, [
+    'Key:string', 'Name:string', 'Amount:number', 'Status:options', 'Tags:string', 'Due:dateTime', 'Paid:boolean', 'Owner:string', 'Phone:string', 'Website:string',
+  ]);
+  // Shown under Map Automatically: the columns and their types, never a stale "no columns".
+  assert.match(lists.mapper.notice, /^The table's columns that can be written: Key \(text\), Name \(text\), Amount \(number\), Status \(single select\)/);
+  const filtered = await new Larkbase().methods.listSearch.searchTables.call(
+    loadContext({ credentialSource: 'larkbaseApi', base: locator(BASE) }, credentials),
+    'EDIT',
+  );
+  assert.deepEqual(filtered.results, [{ name: 'editor', value: tableId }]);
+  const mapper = await new Larkbase().methods.resourceMapping.getColumns.call(
+    loadContext({ credentialSource: 'larkbaseApi', base: locator(BASE), table: locator(tableId) }, credentials),
+  );
+  assert.equal(mapper.fields[0].defaultMatch, true, 'the primary column is the key by default');
+  assert.deepEqual(mapper.fields.filter((/** @type {any} */ f) => f.canBeUsedToMatch).map((/** @type {any} */ f) => f.id), ['Key', 'Name', 'Amount', 'Status', 'Due', 'Phone', 'Website']);
+});
+
+test('with the default Access Token, the editor lists load with the token the node before gave, and say why when they cannot', async () => {
+  const tableId = newTable('editor token');
+  const viaEditor = (/** @type {Record<string, unknown>} */ extra) => ({
+    credentialSource: 'accessToken',
+    domain: 'custom',
+    baseUrl: lark.url,
+    base: locator(`https://acme.larksuite.com/base/${BASE}?table=${tableId}&view=vewDefault01`, 'url'),
+    table: locator('', 'list'),
+    ...extra,
+  });
+  const before = lark.requests.length;
+
+  // The editor sends null for `{{ $json.access_token }}` until Larkbase Get Token has run.
+  let lists = await editorLists(viaEditor({ accessToken: null }));
+  for (const shown of [lists.tables, lists.columns]) assert.match(/** @type {any} */ (shown).error, /^The Access Token has no value in the editor yet: .*Execute previous nodes.*Larkbase API Credential\.$/);
+  assert.deepEqual(lists.mapper.fields, []);
+  assert.match(lists.mapper.notice, /^<strong>No columns to show\.<\/strong> The Access Token has no value in the editor yet/);
+  // It ran, but its output had no access_token (another node in between).
+  lists = await editorLists(viaEditor({ accessToken: '' }));
+  assert.match(/** @type {any} */ (lists.tables).error, /^The Access Token is empty: the input of this node has no access_token\. .*\$\('Larkbase Get Token'\)/);
+  lists = await editorLists(viaEditor({ accessToken: undefined }));
+  assert.match(/** @type {any} */ (lists.columns).error, /^The Access Token is empty/);
+  assert.equal(lark.requests.length, before, 'nothing was sent without a token');
+
+  // Once it has run, the editor sends its token: the browser's address of the base, with
+  // ?table= and &view=, names the table when Table is left empty.
+  lists = await editorLists(viaEditor({ accessToken: token }));
+  assert.ok(/** @type {any} */ (lists.tables).value.results.some((/** @type {any} */ t) => t.value === tableId));
+  assert.equal(/** @type {any} */ (lists.columns).value[0].value, 'Key');
+  assert.equal(lists.mapper.fields.length, 10);
+  // Domain Lark hides Custom Base URL; the lists must not ask n8n to extract it. Nothing leaves
+  // this machine: the request helper refuses, as a network without Lark would.
+  /** @type {string[]} */
+  const aimedAt = [];
+  const offline = async (/** @type {import('n8n-workflow').IHttpRequestOptions} */ options) => {
+    aimedAt.push(options.url);
+    throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+  };
+  lists = await editorLists(viaEditor({ accessToken: token, domain: 'lark', baseUrl: undefined }), undefined, offline);
+  assert.match(/** @type {any} */ (lists.tables).error, /^Could not reach https:\/\/open\.larksuite\.com: ECONNREFUSED/);
+  assert.ok(aimedAt.length > 0 && aimedAt.every((url) => url.startsWith('https://open.larksuite.com/open-apis/bitable/v1/apps/')));
+});
+
+test('a list that cannot load says why and what to do: wrong base, no permission, a refused token, no credential, no columns to write', async () => {
+  const forbidden = lark.base.createBase({ name: 'not shared with the app', forbidden: true });
+  const computedOnly = lark.base.createTable(BASE, { name: 'computed', fields: [{ name: 'Total', type: 20 }, { name: 'Created', type: 1001 }] });
+  const hostile = lark.base.createTable(BASE, { name: '<img src=x onerror=alert(1)>', fields: [{ name: '<b>Key</b> & "more"', type: 1 }] });
+  const viaToken = (/** @type {Record<string, unknown>} */ extra) => ({ credentialSource: 'accessToken', accessToken: token, domain: 'custom', baseUrl: lark.url, ...extra });
+  const shownEverywhere = async (/** @type {Record<string, unknown>} */ current, /** @type {RegExp} */ why) => {
+    const lists = await editorLists(current);
+    assert.match(/** @type {any} */ (lists.tables).error, why, 'the Table list');
+    assert.match(/** @type {any} */ (lists.columns).error, why, 'the column lists');
+    assert.match(lists.mapper.notice, why, 'the column mapper');
+    assert.doesNotMatch(lists.mapper.notice, /no columns that can be written/);
+    for (const text of [/** @type {any} */ (lists.tables).error, /** @type {any} */ (lists.columns).error]) {
+      assert.ok(!text.includes('-'), `no ASCII hyphen, which n8n's Table list would break the message at: ${text}`);
+    }
+    for (const text of [/** @type {any} */ (lists.tables).error, /** @type {any} */ (lists.columns).error, lists.mapper.notice]) {
+      assert.ok(!text.includes(token), 'no token in the message');
+    }
+    return lists;
+  };
+
+  await shownEverywhere(viaToken({ base: locator('bascnNoSuchBase00001'), table: locator('tblX') }), /Lark returned code 1254040.*BaseTokenNotFound.*Check the base/);
+  await shownEverywhere(viaToken({ base: locator(forbidden), table: locator('tblX') }), /Lark returned code 91403.*Give the app access to the base/);
+  await shownEverywhere(
+    viaToken({ accessToken: 't-00000000000000000000000000000000', base: locator(BASE), table: locator('tblX') }),
+    /Lark returned code 99991663.*Domain must also be where Larkbase Get Token got the token\.$/,
+  );
+  await shownEverywhere({ credentialSource: 'larkbaseApi', base: locator(BASE), table: locator('tblX') }, /^(<strong>No columns to show\.<\/strong> )?No Larkbase API credential is selected: select one, or set Authentication to Access Token Field\.$/);
+  await shownEverywhere(viaToken({ base: locator('https://acme.larksuite.com/wiki/wikcnAbc123', 'url'), table: locator('tblX') }), /Base is a wiki URL/);
+
+  // A table whose every column Lark computes: the mapper says so; the other lists show them.
+  const computed = await editorLists(viaToken({ base: locator(BASE), table: locator(computedOnly) }));
+  assert.deepEqual(computed.mapper.fields, []);
+  assert.match(computed.mapper.notice, /^This table has no columns that can be written: Lark computes all of them/);
+  assert.equal(/** @type {any} */ (computed.columns).value.length, 2);
+  // Names from Lark are text in the notice, never HTML.
+  const named = await editorLists(viaToken({ base: locator(BASE), table: locator(hostile) }));
+  assert.equal(named.mapper.notice, "The table's columns that can be written: &#60;b&#62;Key&#60;/b&#62; &#38; &#34;more&#34; (text).");
+});
+
+test('the editor reloads each list when what it loads from changes, and the Table list needs no n8n credential', () => {
+  const { description } = new Larkbase();
+  /** @param {string} name */
+  const all = (name) => description.properties.filter((/** @type {any} */ p) => p.name === name);
+  const dependsOn = ['credentialSource', 'domain', 'baseUrl', 'base.value', 'table.value'];
+  for (const mapper of all('columns')) {
+    assert.deepEqual(mapper.typeOptions?.loadOptionsDependsOn, dependsOn);
+    // Columns a person did not add are not written (n8n would fill them with false or 0).
+    assert.equal(mapper.typeOptions?.resourceMapper?.addAllFields, false);
+  }
+  /** @type {any[]} */
+  const nested = [
+    ...all('filters').flatMap((/** @type {any} */ p) => /** @type {any} */ (p).options[0].values),
+    ...all('sort').flatMap((/** @type {any} */ p) => /** @type {any} */ (p).options[0].values),
+    ...all('options').flatMap((/** @type {any} */ p) => /** @type {any} */ (p).options),
+  ].filter((p) => p.typeOptions?.loadOptionsMethod === 'getColumnNames');
+  assert.equal(nested.length, 3);
+  for (const list of nested) assert.deepEqual(list.typeOptions.loadOptionsDependsOn, dependsOn);
+  const [table] = all('table');
+  assert.deepEqual(table.typeOptions?.loadOptionsDependsOn, ['base.value']);
+  assert.equal(/** @type {any} */ (table).modes[0].typeOptions.skipCredentialsCheckInRLC, true);
+  assert.notEqual(table.required, true, 'left empty, the table in the base URL is used');
+  assert.deepEqual(description.credentials, [{ name: 'larkbaseApi', required: false, displayOptions: { show: { credentialSource: ['larkbaseApi'] } } }]);
+});
+
+test('the credential path without a credential selected stops with what to do', async () => {
+  const context = executeContext({ params: { credentialSource: 'larkbaseApi', base: locator(BASE), table: locator('tblX'), resource: 'record', operation: 'search', options: {} } });
+  await assert.rejects(run(context), (error) => {
+    assert.ok(error instanceof NodeOperationError);
+    assert.equal(error.message, 'No Larkbase API credential is selected: select one, or set Authentication to Access Token Field.');
+    return true;
+  });
 });
 
 test("the README's Lark Base example upserts, as written, against the stand-in", async () => {

@@ -26,6 +26,15 @@ const ROW_OPERATIONS = ['get', 'create', 'update', 'delete', 'upsert'];
 /** Operations that take the column mapper's values. */
 const WRITES = ['create', 'update', 'upsert'];
 
+/**
+ * What the editor's column lists and the column mapper load from: n8n reloads them when one of
+ * these changes. The Access Token is left out on purpose (see the README): a token refreshed for
+ * the same app would make n8n's mapper forget the columns mapped by hand. A token that gets its
+ * value (the node before ran) reloads the column lists anyway (n8n then sees every dependency
+ * anew), and the mapper under Map Automatically (n8n reloads it after each execution).
+ */
+const LIST_DEPENDS_ON = ['credentialSource', 'domain', 'baseUrl', 'base.value', 'table.value'];
+
 /** @param {string[]} operations @param {import('n8n-workflow').IDisplayOptions} [more] */
 const forRecords = (operations, more = {}) => ({ show: { resource: ['record'], operation: operations }, ...more });
 
@@ -60,6 +69,7 @@ const properties = [
     required: true,
     description:
       "A tenant access token. The default reads the output of Larkbase Get Token (access_token); tokens expire within 2 hours, so don't paste one for good.",
+    hint: "From Larkbase Get Token right before this node. The editor's lists use it once that node has run (Execute previous nodes).",
     displayOptions: { show: { credentialSource: ['accessToken'] } },
   },
   {
@@ -72,7 +82,7 @@ const properties = [
       { name: 'Custom Base URL', value: 'custom' },
     ],
     default: 'lark',
-    description: 'Where the token was issued: the same domain as in Larkbase Get Token',
+    description: 'Where the token was issued: the same domain as in Larkbase Get Token (its credential or its Options → Domain)',
     displayOptions: { show: { credentialSource: ['accessToken'] } },
   },
   {
@@ -143,6 +153,7 @@ const properties = [
     required: true,
     description:
       "The base. Lark's API has no call that lists an app's bases, so paste its URL or app_token. A wiki page's URL is not a base's.",
+    hint: 'Open the base (or one of its tables) in the browser and paste the address: …/base/bascn…?table=tbl…&view=vew…',
     modes: [
       {
         displayName: 'By URL',
@@ -178,15 +189,18 @@ const properties = [
     name: 'table',
     type: 'resourceLocator',
     default: { mode: 'list', value: '' },
-    required: true,
-    description: 'The table. Left empty in By URL mode, the table of the base URL (its ?table=) is used.',
+    // Not required: left empty, the table of the base's URL (its ?table=) is used.
+    description: "The table. Left empty, the table in the base's URL (its ?table=) is used.",
+    hint: "Left empty: the table in the base's URL (?table=tbl…).",
+    typeOptions: { loadOptionsDependsOn: ['base.value'] },
     displayOptions: { show: { resource: ['record', 'field'] } },
     modes: [
       {
         displayName: 'From List',
         name: 'list',
         type: 'list',
-        typeOptions: { searchListMethod: 'searchTables', searchable: true },
+        // The list loads with the Access Token too, which is no n8n credential.
+        typeOptions: { searchListMethod: 'searchTables', searchable: true, skipCredentialsCheckInRLC: true },
       },
       {
         displayName: 'By URL',
@@ -227,14 +241,18 @@ const properties = [
     default: { mappingMode: 'autoMapInputData', value: null },
     required: true,
     typeOptions: {
-      loadOptionsDependsOn: ['base.value', 'table.value'],
+      loadOptionsDependsOn: LIST_DEPENDS_ON,
       resourceMapper: {
         resourceMapperMethod: 'getColumns',
         mode: 'add',
         fieldWords: { singular: 'column', plural: 'columns' },
-        addAllFields: true,
+        // Only the columns a person adds are written: with all of them added, n8n fills the ones
+        // left alone with false (checkboxes) or, in 1.x, 0 (numbers), and an update overwrites them.
+        addAllFields: false,
         multiKeyMatch: true,
         supportAutoMap: true,
+        // Shown above the note that says why, with n8n's Retry link.
+        noFieldsError: 'No columns to map yet.',
       },
     },
     description: "The values to write, by column: map input fields of the same names automatically, or each column by hand",
@@ -248,17 +266,22 @@ const properties = [
     default: { mappingMode: 'autoMapInputData', value: null },
     required: true,
     typeOptions: {
-      loadOptionsDependsOn: ['base.value', 'table.value'],
+      loadOptionsDependsOn: LIST_DEPENDS_ON,
       resourceMapper: {
         resourceMapperMethod: 'getColumns',
         mode: 'upsert',
         fieldWords: { singular: 'column', plural: 'columns' },
-        addAllFields: true,
+        // Only the columns a person adds are written: with all of them added, n8n fills the ones
+        // left alone with false (checkboxes) or, in 1.x, 0 (numbers), and an update overwrites them.
+        addAllFields: false,
         multiKeyMatch: true,
         supportAutoMap: true,
+        // Shown above the note that says why, with n8n's Retry link.
+        noFieldsError: 'No columns to map yet.',
         matchingFieldsLabels: {
           title: 'Columns to Match On',
-          description: 'The key: a record whose cells in these columns equal the item’s is updated, otherwise one is created',
+          hint: 'The key: the record whose cells in these columns equal the item’s is updated; when none does, a record is created',
+          description: 'The key: the record whose cells in these columns equal the item’s is updated; when none does, a record is created',
         },
       },
     },
@@ -283,7 +306,7 @@ const properties = [
             displayName: 'Column Name or ID',
             name: 'field',
             type: 'options',
-            typeOptions: { loadOptionsMethod: 'getColumnNames', loadOptionsDependsOn: ['base.value', 'table.value'] },
+            typeOptions: { loadOptionsMethod: 'getColumnNames', loadOptionsDependsOn: LIST_DEPENDS_ON },
             default: '',
             description:
               'The column to test. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
@@ -346,7 +369,7 @@ const properties = [
             displayName: 'Column Name or ID',
             name: 'field',
             type: 'options',
-            typeOptions: { loadOptionsMethod: 'getColumnNames', loadOptionsDependsOn: ['base.value', 'table.value'] },
+            typeOptions: { loadOptionsMethod: 'getColumnNames', loadOptionsDependsOn: LIST_DEPENDS_ON },
             default: '',
             description:
               'The column to sort by. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
@@ -413,7 +436,7 @@ const properties = [
         displayName: 'Fields to Return Names or IDs',
         name: 'fieldNames',
         type: 'multiOptions',
-        typeOptions: { loadOptionsMethod: 'getColumnNames', loadOptionsDependsOn: ['base.value', 'table.value'] },
+        typeOptions: { loadOptionsMethod: 'getColumnNames', loadOptionsDependsOn: LIST_DEPENDS_ON },
         default: [],
         description:
           'Only these columns in each record; all when empty. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
@@ -457,7 +480,11 @@ class Larkbase {
     icon: { light: 'file:larkbase.svg', dark: 'file:larkbase.dark.svg' },
     group: ['transform'],
     version: 1,
-    subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+    // The operation's action name, as in the node picker: "Create or update records".
+    subtitle:
+      '={{ $parameter["resource"] === "table" ? "List tables" : $parameter["resource"] === "field" ? "List fields" : ' +
+      '{ search: "Search records", get: "Get records", create: "Create records", update: "Update records", ' +
+      'delete: "Delete records", upsert: "Create or update records" }[$parameter["operation"]] }}',
     description: 'Search, get, create, update, delete and upsert Lark Base (Bitable) records in batches',
     defaults: { name: 'Larkbase' },
     usableAsTool: true,
@@ -466,7 +493,10 @@ class Larkbase {
     credentials: [
       {
         name: 'larkbaseApi',
-        required: true,
+        // Not `required`: n8n's editor then tells a person whose column list cannot load, with
+        // the Access Token, to "set up credential to see options". The node itself says when
+        // the credential is missing (callParams, editorCall).
+        required: false,
         displayOptions: { show: { credentialSource: ['larkbaseApi'] } },
       },
     ],
@@ -484,7 +514,7 @@ class Larkbase {
        */
       async searchTables(filter) {
         const { tables } = /** @type {{ tables: Array<{ table_id: string, name: string }> }} */ (
-          await editorCall(this, 'listTables', false)
+          await listOrThrow(this, 'listTables', false)
         );
         const wanted = (filter ?? '').toLowerCase();
         return {
@@ -502,7 +532,7 @@ class Larkbase {
        * @returns {Promise<INodePropertyOptions[]>}
        */
       async getColumnNames() {
-        const { fields } = /** @type {{ fields: Array<{ field_name: string }> }} */ (await editorCall(this, 'listFields', true));
+        const { fields } = /** @type {{ fields: Array<{ field_name: string }> }} */ (await listOrThrow(this, 'listFields', true));
         return fields.map((f) => ({ name: f.field_name, value: f.field_name }));
       },
     },
@@ -511,14 +541,32 @@ class Larkbase {
        * The table's writable columns, with their types, for the column mapper. Formulas, lookups
        * and the automatic columns are left out: Lark computes them.
        *
+       * n8n's mapper drops the message of an error and shows its notice instead; it also keeps
+       * the last notice it got until one replaces it. So this never throws, and every answer
+       * carries a notice that is true of it: why the columns cannot load, or which they are
+       * (shown under Map Automatically, hidden while the columns are mapped below).
+       *
        * @this {ILoadOptionsFunctions}
        * @returns {Promise<ResourceMapperFields>}
        */
       async getColumns() {
-        const { mapperFields } = /** @type {{ mapperFields: ResourceMapperFields['fields'] }} */ (
-          await editorCall(this, 'listFields', true)
-        );
-        return { fields: mapperFields, emptyFieldsNotice: 'The table has no columns that can be written' };
+        let listed;
+        try {
+          listed = /** @type {{ mapperFields: ResourceMapperFields['fields'] }} */ (await editorCall(this, 'listFields', true));
+        } catch (error) {
+          const why = /** @type {Error} */ (error).message;
+          return { fields: [], emptyFieldsNotice: `<strong>No columns to show.</strong> ${escapeHtml(why)}` };
+        }
+        const fields = listed.mapperFields;
+        if (fields.length === 0) {
+          return {
+            fields,
+            emptyFieldsNotice:
+              'This table has no columns that can be written: Lark computes all of them (formulas, lookups, created and modified time and by, auto numbers).',
+          };
+        }
+        const shown = fields.map((f) => escapeHtml(f.displayName)).join(', ');
+        return { fields, emptyFieldsNotice: `The table's columns that can be written: ${shown}.` };
       },
     },
   };
@@ -661,6 +709,9 @@ async function callParams(context, itemIndex) {
     ...(options.clientToken ? { clientToken: options.clientToken } : {}),
   };
   if (context.getNodeParameter('credentialSource', itemIndex) === 'larkbaseApi') {
+    if (!context.getNode().credentials?.larkbaseApi) {
+      throw new NodeOperationError(context.getNode(), NO_CREDENTIAL, { itemIndex });
+    }
     return { ...where, credential: credentialParams(await context.getCredentials('larkbaseApi', itemIndex)) };
   }
   const domain = /** @type {string} */ (context.getNodeParameter('domain', itemIndex, 'lark'));
@@ -777,39 +828,94 @@ function columnValues(context, itemIndex, columns) {
 }
 
 /**
- * Lists for the editor: with the credential, or with the Access Token field when it holds a
- * token rather than an expression (expressions need input items, which the editor has not).
+ * A call for the editor's lists, with what the editor sends: n8n's editor resolves the node's
+ * expressions before it asks for a list, from the output of the node before this one once that
+ * node has run (or has pinned data), and sends null for an expression it cannot resolve yet.
+ * So the default Access Token, `{{ $json.access_token }}`, arrives here as the token that
+ * Larkbase Get Token gave in the editor, or as null before it has run. Any failure becomes a
+ * ListProblem that says what went wrong and what to do.
  *
  * @param {ILoadOptionsFunctions} context
  * @param {'listTables' | 'listFields'} operation
  * @param {boolean} needsTable
  */
 async function editorCall(context, operation, needsTable) {
-  const value = (/** @type {string} */ name) => {
-    const v = context.getCurrentNodeParameter(name, { extractValue: true });
+  // Only the locators are extracted: n8n refuses to extract a parameter that is hidden (Custom
+  // Base URL once Domain is Lark), and the others have nothing to extract.
+  const value = (/** @type {string} */ name, extractValue = false) => {
+    const v = context.getCurrentNodeParameter(name, { extractValue });
     return typeof v === 'string' ? v : '';
   };
-  const where = { base: value('base'), table: needsTable ? value('table') : '' };
-  /** @type {BaseParams} */
-  let params;
-  if (value('credentialSource') === 'larkbaseApi') {
-    params = { ...where, credential: credentialParams(await context.getCredentials('larkbaseApi')) };
-  } else {
-    const token = value('accessToken');
-    if (!token || token.startsWith('=')) {
-      throw new NodeOperationError(
-        context.getNode(),
-        'Lists load with the Larkbase API credential: choose it under Authentication while you build, or give the table by URL or ID',
-      );
-    }
-    params = { ...where, accessToken: token, domain: domainParam(value('domain') || 'lark', value('baseUrl')) };
-  }
+  const withToken = value('credentialSource') !== 'larkbaseApi';
   try {
-    return await larkbaseCall(operation, { ...params, fetch: httpRequestFetch((o) => context.helpers.httpRequest(o)) });
+    const where = { base: value('base', true), table: needsTable ? value('table', true) : '' };
+    /** @type {BaseParams} */
+    let params;
+    if (!withToken) {
+      if (!context.getNode().credentials?.larkbaseApi) throw new ListProblem(NO_CREDENTIAL);
+      params = { ...where, credential: credentialParams(await context.getCredentials('larkbaseApi')) };
+    } else {
+      const raw = context.getCurrentNodeParameter('accessToken');
+      const token = typeof raw === 'string' ? raw.trim() : '';
+      // null: the editor could not resolve the expression (the node before has not run); an
+      // expression that reached here as text means the same.
+      if (raw === null || token.startsWith('=')) throw new ListProblem(NOT_RUN);
+      if (!token) throw new ListProblem(NO_TOKEN_IN_INPUT);
+      params = { ...where, accessToken: token, domain: domainParam(value('domain') || 'lark', value('baseUrl')) };
+    }
+    // A person is waiting for the list: fewer tries and a shorter wait than an execution's.
+    const patience = { maxAttempts: 2, deadlineMs: 20_000, timeoutMs: 10_000 };
+    return await larkbaseCall(operation, { ...params, ...patience, fetch: httpRequestFetch((o) => context.helpers.httpRequest(o)) });
   } catch (error) {
-    const safe = safeBaseError(error);
-    throw new NodeOperationError(context.getNode(), safe.message, { description: safe.hint });
+    throw error instanceof ListProblem ? error : new ListProblem(listProblem(error, withToken));
   }
+}
+
+/** The Table list and the column lists show a thrown error's message in the editor. */
+async function listOrThrow(/** @type {ILoadOptionsFunctions} */ context, /** @type {'listTables' | 'listFields'} */ operation, /** @type {boolean} */ needsTable) {
+  try {
+    return await editorCall(context, operation, needsTable);
+  } catch (error) {
+    // n8n's Table list breaks a message apart at every dash: hyphens become non-breaking ones,
+    // which it leaves alone.
+    const message = /** @type {Error} */ (error).message.replace(/\s+[\u2013\u2014]\s+/g, ': ').replace(/-/g, '\u2011');
+    const shown = new NodeOperationError(context.getNode(), message);
+    // n8n swaps a message that names a network code (ENOTFOUND...) for a generic one; ours says more.
+    shown.message = message;
+    throw shown;
+  }
+}
+
+/** Why a list cannot load, in one line for the editor. */
+class ListProblem extends Error {}
+
+const NOT_RUN =
+  'The Access Token has no value in the editor yet: it reads the output of the node before this one, which has not run. ' +
+  'Run it (Execute previous nodes, in the input panel), then reopen this node. ' +
+  'Or, while you build, set Authentication to Larkbase API Credential.';
+const NO_TOKEN_IN_INPUT =
+  'The Access Token is empty: the input of this node has no access_token. ' +
+  "Put Larkbase Get Token right before this node, or read the token by name: {{ $('Larkbase Get Token').item.json.access_token }}.";
+const NO_CREDENTIAL = 'No Larkbase API credential is selected: select one, or set Authentication to Access Token Field.';
+const TOKEN_DOMAIN = 'Domain must also be where Larkbase Get Token got the token.';
+
+/**
+ * What went wrong and what to do: a parameter's own message says what to do; Lark's errors
+ * carry a hint.
+ *
+ * @param {unknown} error
+ * @param {boolean} withToken
+ */
+function listProblem(error, withToken) {
+  const safe = safeBaseError(error);
+  const sentence = (/** @type {string} */ text) => text.charAt(0).toUpperCase() + text.slice(1);
+  const text = safe.code === 'INVALID_PARAMS' || !safe.hint ? sentence(safe.message) : `${sentence(safe.message)}. ${sentence(safe.hint)}.`;
+  return withToken && safe.code === 'TOKEN_INVALID' ? `${text} ${TOKEN_DOMAIN}` : text;
+}
+
+/** @param {string} text */
+function escapeHtml(text) {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**
