@@ -6,7 +6,7 @@
 
 use super::api::Record;
 use super::fields::Field;
-use super::value::Value;
+use super::value::{take, Value};
 use crate::lenient::Scalar;
 use serde::Deserialize;
 
@@ -172,15 +172,6 @@ fn entry_list<T>(
         return Err("data is missing or not an object");
     };
     list(take(entries, key), item, not_a_list)
-}
-
-/// Takes `key` out of an object, leaving `Null` in its place.
-fn take(entries: &mut [(String, Value)], key: &str) -> Value {
-    entries
-        .iter_mut()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| std::mem::take(v))
-        .unwrap_or_default()
 }
 
 pub fn record(value: Value) -> Result<Record, Problem> {

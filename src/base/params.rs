@@ -7,7 +7,7 @@ use super::error::BaseError;
 use super::flow::Settings;
 use super::locator;
 use super::plan::{RawRow, Unknown, MAX_ROWS};
-use super::value::Value;
+use super::value::{take, Value};
 use std::cell::RefCell;
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
@@ -165,15 +165,6 @@ fn object(value: Value) -> Option<Vec<(String, Value)>> {
         Value::Object(entries) => Some(entries),
         _ => None,
     }
-}
-
-/// An object's entry `key`, taken out; `Null` when it has none.
-fn take(entries: &mut [(String, Value)], key: &str) -> Value {
-    entries
-        .iter_mut()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| std::mem::take(v))
-        .unwrap_or_default()
 }
 
 /// `Some(None)` for `Null`, `Some(Some(_))` for a value of the right shape, `None` otherwise.

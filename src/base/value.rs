@@ -68,6 +68,15 @@ impl Value {
     }
 }
 
+/// Takes `key` out of an object's entries, leaving `Null` in its place; `Null` when there is none.
+pub fn take(entries: &mut [(String, Value)], key: &str) -> Value {
+    entries
+        .iter_mut()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| std::mem::take(v))
+        .unwrap_or_default()
+}
+
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
