@@ -551,8 +551,8 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
         }
     }
 
-    /// One request and its answer's `data`.
-    async fn call<D: DeserializeOwned>(
+    /// One request and its answer's `data`. Also the trigger's (src/events) way to Lark Base.
+    pub(crate) async fn call<D: DeserializeOwned>(
         &self,
         method: &'static str,
         url: String,
@@ -573,7 +573,7 @@ impl<P: Platform, T: TokenSource> Base<'_, P, T> {
 
     /// One request, with a token from the source, retried within the deadline, up to an answer
     /// with Lark's `code` 0. The same code for every body and answer type.
-    async fn exchange(
+    pub(crate) async fn exchange(
         &self,
         method: &'static str,
         url: String,

@@ -98,7 +98,7 @@ async fn call(
 }
 
 /// Where the token comes from. One type for both, so the flow is compiled once.
-enum Tokens {
+pub(crate) enum Tokens {
     Given(String),
     /// A tenant token from getToken's cache (or Lark) for every request, as the credential's
     /// `authenticate` does for n8n's HTTP Request node; `renew` asks Lark for a fresh one.
@@ -140,7 +140,7 @@ impl TokenSource for Tokens {
 
 /// getToken's rejection (a `LarkbaseTokenError` from the token module) as this module's error:
 /// its code, and its texts, which that module already made safe to show.
-fn token_failure(error: &JsValue) -> BaseError {
+pub(crate) fn token_failure(error: &JsValue) -> BaseError {
     let text = |key: &str, max: u32| short_text(&get(error, key), max);
     let number = |key: &str| get(error, key).as_f64().filter(|n| n.fract() == 0.0);
     let code = match text("code", 32).as_deref() {
@@ -152,6 +152,7 @@ fn token_failure(error: &JsValue) -> BaseError {
         Some("NETWORK_ERROR") => BaseErrorCode::NetworkError,
         Some("TIMEOUT") => BaseErrorCode::Timeout,
         Some("BAD_RESPONSE") => BaseErrorCode::BadResponse,
+        Some("APP_TICKET_PENDING") => BaseErrorCode::TokenInvalid,
         _ => BaseErrorCode::Internal,
     };
     let message = text("message", 1400).unwrap_or_else(|| "getting an access token failed".into());
@@ -167,7 +168,7 @@ fn token_failure(error: &JsValue) -> BaseError {
 }
 
 /// The params object, read one field at a time so that an error names its field.
-struct JsFields(JsValue);
+pub(crate) struct JsFields(pub(crate) JsValue);
 
 impl FieldSource for JsFields {
     fn field<T: DeserializeOwned>(&self, name: &'static str) -> Result<Option<T>, Malformed> {
@@ -183,14 +184,14 @@ impl FieldSource for JsFields {
 }
 
 /// Results as plain JS objects and arrays (not `Map`s), as `JSON.parse` would give them.
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BaseError> {
+pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BaseError> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|_| BaseError::from(crate::error::TokenError::internal()))
 }
 
 /// The one place a `BaseError` becomes a JS `Error`: its fields on an `Error` named `LarkbaseError`.
-fn to_js_error(e: &BaseError) -> JsValue {
+pub(crate) fn to_js_error(e: &BaseError) -> JsValue {
     let error = js_sys::Error::new(&e.message);
     error.set_name("LarkbaseError");
     if let Ok(fields) = to_js(&ErrorOut::from(e)) {

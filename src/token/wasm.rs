@@ -202,6 +202,25 @@ pub async fn resend_app_ticket(params: JsValue, fetch: JsValue) -> Result<JsValu
         .map_err(|e| to_js_error(&e))
 }
 
+/// Keeps `params.appTicket` as the newest app_ticket of the store app `params.appId` (at
+/// `params.domain`), as the Larkbase Trigger received it: store-app calls given no ticket use it.
+#[wasm_bindgen(js_name = rememberAppTicket)]
+pub fn remember_app_ticket(params: JsValue) -> Result<(), JsValue> {
+    let remember = || -> Result<(), TokenError> {
+        let raw: RawParams = serde_wasm_bindgen::from_value(params)
+            .map_err(|_| TokenError::invalid("params", "must be { appId, appTicket, domain }"))?;
+        let (app_id, ticket, base_url) = params::ticket_params(raw)?;
+        STATE.with(|state| {
+            state
+                .tickets
+                .borrow_mut()
+                .remember(&base_url, &app_id, &ticket)
+        });
+        Ok(())
+    };
+    remember().map_err(|e| to_js_error(&e))
+}
+
 /// Empties the token cache of this instance.
 #[wasm_bindgen(js_name = clearTokenCache)]
 pub fn clear_token_cache() {
