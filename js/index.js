@@ -26,7 +26,7 @@
  */
 
 /** The params fields the module reads; `fetch` is handed over on its own. */
-const FIELDS = ['appId', 'appSecret', 'tokenType', 'domain', 'timeoutMs', 'appTicket', 'tenantKey', 'cache', 'maxAttempts', 'deadlineMs'];
+const FIELDS = ['appId', 'appSecret', 'tokenType', 'domain', 'timeoutMs', 'appTicket', 'tenantKey', 'cache', 'maxAttempts', 'deadlineMs', 'appType'];
 /** Strings longer than this are not copied into the module; it reports them as too long. */
 const MAX_INPUT_CHARS = 4096;
 
@@ -342,8 +342,132 @@ function isLarkbaseError(error) {
   return error instanceof Error && error.name === 'LarkbaseError';
 }
 
+// ---------------------------------------------------------------------------------------------
+// The Larkbase Trigger's calls (Lark's events, polling, the subscription to a base) and the
+// store-app ticket store they feed. The Lark Base module judges and converts; the app_ticket goes
+// to the token module, where getToken finds it.
+
+/**
+ * Keeps a store app's app_ticket, as Lark pushed it, as the app's newest: store-app calls given no
+ * ticket use it (process-wide).
+ *
+ * @param {{ appId: string, appTicket: string, domain?: string }} params
+ */
+function rememberAppTicket(params) {
+  const input = snapshot(params);
+  instance(tokenModule).rememberAppTicket(input.params);
+}
+
+/** The largest request body handleLarkEvent takes, in bytes; larger ones are answered 413 by it. */
+function maxEventBodyBytes() {
+  return instance(baseModule).maxEventBodyBytes();
+}
+
+/**
+ * One request to the trigger's Request URL: the raw body, Lark's headers and the node's settings
+ * in `input`, and the credential for the Lark Base calls a record event may need (its columns, its
+ * records). Resolves to how to answer and what to start; the body is never copied when too large.
+ *
+ * @param {Uint8Array} body
+ * @param {Record<string, unknown>} input
+ * @param {import('./index').TokenParams} credential
+ * @param {import('./index').FetchLike} [fetch]
+ * @returns {Promise<import('./index').EventOutcome>}
+ */
+function handleLarkEvent(body, input, credential, fetch) {
+  let plain;
+  try {
+    plain = JSON.parse(JSON.stringify(input ?? {}));
+  } catch {
+    return Promise.reject(baseError('the request could not be copied as JSON', 'event'));
+  }
+  const tokens = credentialTokens(credential, fetch);
+  if (tokens instanceof Error) return Promise.reject(tokens);
+  if (!(body instanceof Uint8Array) || body.length > maxEventBodyBytes()) {
+    return Promise.resolve(/** @type {import('./index').EventOutcome} */ ({
+      status: 413, answer: { code: 413, msg: 'payload too large' }, kind: 'tooLarge', items: [],
+    }));
+  }
+  const core = instance(baseModule);
+  return track(baseModule, core, () => core.larkbaseEvent(body, plain, tokens.provider, tokens.domain, fetch));
+}
+
+/**
+ * One poll of a table by a Created time or Last modified time column: `params` as a Lark Base
+ * call's, plus `column`, `filter`, `position` and `manual`.
+ *
+ * @param {import('./index').PollParams} params
+ * @returns {Promise<import('./index').PollOutcome>}
+ */
+const pollTable = (params) => triggerCall('larkbasePoll', params);
+/**
+ * Subscribes the credential's app to the base in `params.base`, so that Lark sends its record events.
+ *
+ * @param {import('./index').BaseParams} params
+ * @returns {Promise<void>}
+ */
+const subscribeBase = (params) => triggerCall('larkbaseSubscribe', params);
+/**
+ * The table's columns a poll can go by: `[{ name, type }]`.
+ *
+ * @param {import('./index').BaseParams} params
+ * @returns {Promise<Array<{ name: string, type: number }>>}
+ */
+const triggerColumns = (params) => triggerCall('larkbaseTriggerColumns', params);
+
+/**
+ * A call of the trigger's exports, as larkbaseCall makes the Larkbase node's: params copied as
+ * JSON, the credential kept here as a token provider.
+ *
+ * @param {'larkbasePoll' | 'larkbaseSubscribe' | 'larkbaseTriggerColumns'} name
+ * @param {Record<string, any>} params
+ * @returns {Promise<any>}
+ */
+function triggerCall(name, params) {
+  let input;
+  try {
+    const { fetch, credential, ...rest } = /** @type {Record<string, unknown>} */ (params ?? {});
+    input = { params: JSON.parse(JSON.stringify(rest)), credential, fetch };
+  } catch {
+    return Promise.reject(baseError('params could not be copied as JSON (a cycle, a BigInt or a getter that throws)', 'params'));
+  }
+  const tokens = input.credential === undefined || input.credential === null ? { provider: undefined, domain: undefined } : credentialTokens(input.credential, input.fetch);
+  if (tokens instanceof Error) return Promise.reject(tokens);
+  /** @type {BaseCore} */
+  let core;
+  try {
+    core = instance(baseModule);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return track(baseModule, core, () => /** @type {any} */ (core)[name](input.params, tokens.provider, tokens.domain, input.fetch));
+}
+
+/**
+ * A credential as the Lark Base module takes it: a token provider over getToken's cache and the
+ * credential's domain; an Error when a field cannot be read.
+ *
+ * @param {unknown} credential
+ * @param {unknown} fetch
+ */
+function credentialTokens(credential, fetch) {
+  const plain = /** @type {Record<string, unknown>} */ (snapshot(credential).params ?? {});
+  if (typeof plain.unreadable === 'string') return baseError(`credential.${plain.unreadable} could not be read`, `credential.${plain.unreadable}`);
+  return {
+    provider: (/** @type {boolean} */ renew) =>
+      getToken(/** @type {TokenParams} */ ({ ...plain, fetch, cache: !renew })).then((token) => token.access_token),
+    domain: typeof plain.domain === 'string' ? plain.domain : undefined,
+  };
+}
+
 module.exports = {
   getToken,
+  rememberAppTicket,
+  maxEventBodyBytes,
+  handleLarkEvent,
+  pollTable,
+  subscribeBase,
+  triggerColumns,
   resendAppTicket,
   clearTokenCache,
   isLarkbaseTokenError,

@@ -11,6 +11,7 @@
 const http = require('node:http');
 const crypto = require('node:crypto');
 const { createLarkBase, SAMPLE_FIELDS, sampleRow } = require('./lark-base-stand-in');
+const { createEvents } = require('./lark-events-stand-in');
 
 /** @type {Record<string, 'tenant' | 'app'>} */
 const TOKEN_PATHS = {
@@ -116,6 +117,8 @@ async function startStandIn(options = {}) {
   }
 
   const base = createLarkBase({ checkToken, writeLatencyMs: options.writeLatencyMs });
+  // Lark's events: the subscribe call, and deliveries to the apps' Request URLs.
+  const events = createEvents({ checkToken, fields: base.fields, hasBase: base.hasBase });
 
   /** @type {http.RequestListener} */
   function handle(req, res) {
@@ -150,6 +153,12 @@ async function startStandIn(options = {}) {
     /** @type {any} */ body,
   ) {
     const query = new URL(req.url ?? '', 'http://x').searchParams;
+    if (path.startsWith('/open-apis/drive/')) {
+      const handled = events.handle({ method: req.method ?? '', path, query, authorization: req.headers.authorization }, (status, json) =>
+        send(res, status, json),
+      );
+      if (handled) return;
+    }
     if (path.startsWith('/open-apis/bitable/')) {
       const handled = base.handle(
         { method: req.method ?? '', path, query, body, authorization: req.headers.authorization },
@@ -258,8 +267,11 @@ async function startStandIn(options = {}) {
   /** Lark pushes a new app_ticket; the earlier ones stay valid, as they do for a while at Lark. */
   function resendTicket(/** @type {http.ServerResponse} */ res, /** @type {any} */ body) {
     if (!credentialsPass(res, body, storeSecrets)) return;
-    validTickets.get(body.app_id)?.add(newTicket());
+    const ticket = newTicket();
+    validTickets.get(body.app_id)?.add(ticket);
     send(res, 200, { code: 0, msg: 'ok' });
+    // Lark pushes the new ticket to the app's Request URL, when it has one.
+    void events.pushTicket(body.app_id, ticket).catch(() => {});
   }
 
   function listRecords(/** @type {http.IncomingMessage} */ req, /** @type {http.ServerResponse} */ res) {
@@ -355,6 +367,8 @@ async function startStandIn(options = {}) {
     requests,
     /** Lark Base: bases, tables and records (lark-base-stand-in.js). */
     base,
+    /** Lark's events: subscriptions and deliveries (lark-events-stand-in.js). */
+    events,
     /** Makes the next request meet this fault instead of a normal answer. */
     inject(/** @type {Fault} */ fault) {
       faults.push(fault);

@@ -66,6 +66,12 @@ export interface TokenParams {
   appTicket?: string;
   /** Store apps: the tenant that installed the app, for its tenant token. */
   tenantKey?: string;
+  /**
+   * `'store'` for a store app: without `appTicket`, the newest app_ticket this process received
+   * (from the Larkbase Trigger) is used; with none yet, Lark is asked to resend it and the call
+   * fails with APP_TICKET_PENDING. Default `'selfBuilt'`.
+   */
+  appType?: 'selfBuilt' | 'store';
   /** Default true: a cached token answers while it has more than 5 minutes left. `false` asks Lark. */
   cache?: boolean;
   /** Tries for network errors, timeouts, 5xx and rate limits, 1 to 10. Default 3. */
@@ -100,6 +106,7 @@ export type LarkbaseTokenErrorCode =
   | 'NETWORK_ERROR'
   | 'TIMEOUT'
   | 'BAD_RESPONSE'
+  | 'APP_TICKET_PENDING'
   | 'INTERNAL_ERROR';
 
 /** What getToken rejects with. No property holds the App Secret. */
