@@ -55,7 +55,7 @@ function seal(event, { encryptKey, at = 0 } = {}) {
 
 /** @param {string} url @param {{ body: Buffer, headers: Record<string, string> }} request */
 async function post(url, { body, headers }) {
-  const response = await fetch(url, { method: 'POST', headers, body });
+  const response = await fetch(url, { method: 'POST', headers, body: new Uint8Array(body) });
   const text = await response.text();
   let json;
   try {

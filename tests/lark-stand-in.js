@@ -36,6 +36,8 @@ const TEST_STATS_PATH = '/stand-in/stats';
 const TEST_BASES_PATH = '/stand-in/bases';
 /** Not Lark: every record of a table as stored, `?app=&table=`. */
 const TEST_RECORDS_PATH = '/stand-in/records';
+/** Not Lark: what workflows post here is kept by `?tag=` (the trigger's tests see its items so). */
+const TEST_COLLECT_PATH = '/stand-in/collect';
 const DEMO_RECORDS = [
   { record_id: 'recDemo001', fields: { Name: 'Nguyễn Văn A', Status: 'Done' } },
   { record_id: 'recDemo002', fields: { Name: 'Trần Thị B', Status: 'In progress' } },
@@ -65,6 +67,8 @@ async function startStandIn(options = {}) {
   const requests = [];
   /** @type {Fault[]} */
   const faults = [];
+  /** What workflows posted to TEST_COLLECT_PATH. @type {Array<{ tag: string, body: any }>} */
+  const collected = [];
   /** @type {Map<string, { token: string, expiresAt: number }>} */
   const issued = new Map();
   const storeSecrets = new Map(Object.entries(options.storeApps ?? {}).map(([id, app]) => [id, app.secret]));
@@ -193,6 +197,14 @@ async function startStandIn(options = {}) {
         base.createTable(appToken, { tableId: t.tableId, name: t.name, fields: t.sample ? SAMPLE_FIELDS : t.fields }),
       );
       return send(res, 200, { appToken, tables });
+    }
+    if (path === TEST_COLLECT_PATH) {
+      const tag = String(query.get('tag'));
+      if (req.method === 'POST') {
+        collected.push({ tag, body });
+        return send(res, 200, { ok: true });
+      }
+      return send(res, 200, collected.filter((c) => c.tag === tag).map((c) => c.body));
     }
     if (path === TEST_RECORDS_PATH) {
       return send(res, 200, base.records(String(query.get('app')), String(query.get('table'))));
@@ -369,6 +381,8 @@ async function startStandIn(options = {}) {
     base,
     /** Lark's events: subscriptions and deliveries (lark-events-stand-in.js). */
     events,
+    /** What workflows posted to /stand-in/collect?tag=<tag>. */
+    collected: (/** @type {string} */ tag) => collected.filter((c) => c.tag === tag).map((c) => c.body),
     /** Makes the next request meet this fault instead of a normal answer. */
     inject(/** @type {Fault} */ fault) {
       faults.push(fault);

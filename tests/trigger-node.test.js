@@ -99,6 +99,7 @@ const credentialFor = (/** @type {{ appId: string, appSecret: string }} */ app, 
  */
 async function serveTrigger({ params, credential }) {
   const node = new LarkbaseTrigger();
+  /** @type {Record<string, any>} */
   const staticData = {};
   /** @type {Array<Array<{ json: any }>>} */
   const executions = [];
@@ -148,7 +149,7 @@ test('one node type, two modes: a webhook only in Lark Events mode, n8n polling 
   assert.match(String(webhook.httpMethod), /\$parameter\["mode"\] === "events" \? "POST" : ""/);
   assert.equal(webhook.responseMode, 'onReceived');
   assert.equal(codex.node, 'n8n-nodes-larkbase-get-token.larkbaseTrigger');
-  const names = description.properties.map((p) => p.name);
+  const names = description.properties.map((/** @type {any} */ p) => p.name);
   for (const name of ['mode', 'event', 'base', 'table', 'actions', 'column', 'filters', 'options']) assert.ok(names.includes(name), name);
 });
 
@@ -293,16 +294,12 @@ test('store apps: no ticket typed anywhere; Lark pushes one after resend, and to
 describe('Polling', () => {
   /** @type {string} */
   let table;
+  /** @type {Record<string, any>} */
   const staticData = {};
   const node = new LarkbaseTrigger();
   const params = () => ({ mode: 'poll', base: locator(BASE), table: locator(table), column: 'Modified', options: {} });
   const pollOnce = (mode = 'trigger') =>
     node.poll.call(/** @type {any} */ (context({ params: params(), credential: credentialFor(APP), staticData, mode })));
-  const modify = (/** @type {string[]} */ ids, /** @type {Record<string, unknown>} */ values) => {
-    const t = /** @type {any} */ (lark.base).records(BASE, table);
-    return { t, ids, values };
-  };
-  void modify;
 
   before(() => {
     table = lark.base.createTable(BASE, {
@@ -316,7 +313,7 @@ describe('Polling', () => {
     const columns = await node.methods.loadOptions.getTriggerColumns.call(
       /** @type {any} */ ({ ...context({ params: {}, credential: credentialFor(APP), staticData: {} }), getCurrentNodeParameter: (/** @type {string} */ n) => ({ base: BASE, table })[n] }),
     );
-    assert.deepEqual(columns.map((c) => c.value), ['Created', 'Modified']);
+    assert.deepEqual(columns.map((/** @type {any} */ c) => c.value), ['Created', 'Modified']);
   });
 
   test('1,000 created and 300 changed between polls, ties included: each once; a failed poll moves nothing; Fetch Test Event moves nothing', async () => {
@@ -328,7 +325,7 @@ describe('Polling', () => {
     // A poll that fails (Lark Base answers 503 to every try): nothing handed out, nothing moved.
     // (One that fails on a later page is in the Rust tests, src/events/tests.rs.)
     for (let n = 0; n < 5; n++) lark.inject('http503');
-    const failed = await pollOnce().then(() => undefined, (e) => e);
+    const failed = await pollOnce().then(() => undefined, (/** @type {unknown} */ e) => e);
     assert.ok(failed, 'the poll failed');
     lark.clearFaults();
     const firstBatch = await pollOnce();
@@ -346,8 +343,8 @@ describe('Polling', () => {
     await updateRecords({ base: BASE, table, rows: changed, credential: { appId: APP.appId, appSecret: APP.appSecret, domain: lark.url } });
     const second = (await pollOnce())?.[0] ?? [];
     assert.equal(second.length, 300);
-    assert.equal(new Set(second.map((i) => i.json.record_id)).size, 300);
-    assert.ok(second.every((i) => typeof i.json.fields.Key === 'string'), 'text as plain strings');
+    assert.equal(new Set(second.map((/** @type {any} */ i) => i.json.record_id)).size, 300);
+    assert.ok(second.every((/** @type {any} */ i) => typeof i.json.fields.Key === 'string'), 'text as plain strings');
     assert.equal(await pollOnce(), null, 'each change once');
   });
 });

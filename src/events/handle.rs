@@ -40,6 +40,9 @@ pub struct Wanted {
     pub shape: Shape,
     /// Read added and edited records back, for all their cells.
     pub full_record: bool,
+    /// Start an execution with each app_ticket too (queue mode: the worker that runs it can then
+    /// hand the ticket to a token call, see the README).
+    pub pass_tickets: bool,
 }
 
 /// The request, as the trigger hands it over.
@@ -177,13 +180,24 @@ async fn outcome<P: Platform, T: TokenSource>(
 ) -> Result<Handled, BaseError> {
     match &event.body {
         Body::AppTicket { app_id, app_ticket } => {
+            let items = if wanted.pass_tickets {
+                vec![Out::Event(Value::Object(vec![
+                    ("event_id".into(), Value::text(event.event_id.clone())),
+                    ("event_type".into(), Value::text(event.event_type.clone())),
+                    ("app_id".into(), Value::text(app_id.clone())),
+                    ("app_ticket".into(), Value::text(app_ticket.clone())),
+                ]))]
+            } else {
+                Vec::new()
+            };
             return Ok(Handled {
                 ticket: Some(TicketOut {
                     app_id: app_id.clone(),
                     app_ticket: app_ticket.clone(),
                 }),
+                items,
                 ..answer(200, "appTicket")
-            })
+            });
         }
         Body::FieldChanged {
             file_token,

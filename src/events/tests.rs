@@ -403,6 +403,7 @@ fn wanted() -> Wanted {
             before: true,
         },
         full_record: false,
+        pass_tickets: false,
     }
 }
 

@@ -66,6 +66,8 @@ struct EventInput {
     before: bool,
     #[serde(default)]
     full_record: bool,
+    #[serde(default)]
+    pass_tickets: bool,
 }
 
 fn yes() -> bool {
@@ -131,6 +133,7 @@ async fn event(
             before: input.before,
         },
         full_record: input.full_record,
+        pass_tickets: input.pass_tickets,
     };
     let keys = Keys {
         encrypt_key: nonempty(input.encrypt_key).map(|k| EncryptKey::new(&k)),

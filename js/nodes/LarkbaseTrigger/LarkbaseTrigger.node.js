@@ -242,6 +242,15 @@ const properties = [
         displayOptions: { show: { '/mode': ['events'] } },
       },
       {
+        displayName: 'Pass App Tickets On',
+        name: 'passTickets',
+        type: 'boolean',
+        default: false,
+        description:
+          "Whether each app_ticket Lark pushes to a store app also starts an execution, with the ticket: in queue mode, workers do not see the ticket the main received (see the README)",
+        displayOptions: { show: { '/mode': ['events'] } },
+      },
+      {
         displayName: 'Plain Text',
         name: 'simplify',
         type: 'boolean',
@@ -390,7 +399,7 @@ class LarkbaseTrigger {
         const value = req.headers[name];
         return typeof value === 'string' && value.length <= 256 ? value : undefined;
       };
-      const options = /** @type {{ simplify?: boolean, before?: boolean, fullRecord?: boolean, maxAge?: number }} */ (
+      const options = /** @type {{ simplify?: boolean, before?: boolean, fullRecord?: boolean, maxAge?: number, passTickets?: boolean }} */ (
         this.getNodeParameter('options', {})
       );
       const event = this.getNodeParameter('event', 'records');
@@ -413,6 +422,7 @@ class LarkbaseTrigger {
           simplify: options.simplify ?? true,
           before: options.before ?? false,
           fullRecord: options.fullRecord ?? false,
+          passTickets: options.passTickets ?? false,
         },
         credential,
         httpRequestFetch((o) => this.helpers.httpRequest(o)),
