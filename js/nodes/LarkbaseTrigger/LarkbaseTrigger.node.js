@@ -414,7 +414,7 @@ class LarkbaseTrigger {
           verificationToken: data.verificationToken,
           maxAgeS: options.maxAge,
           scope: `${this.getWorkflow().id} ${this.getNode().name}`,
-          seen: Array.isArray(staticData.seen) ? staticData.seen : [],
+          seen: Array.isArray(staticData.seen) ? staticData.seen.filter((id) => typeof id === 'string') : [],
           anyEvent: event === 'any',
           base: event === 'records' ? String(this.getNodeParameter('base', '', { extractValue: true }) ?? '') : '',
           table: event === 'records' ? String(this.getNodeParameter('table', '', { extractValue: true }) ?? '') : '',
