@@ -351,7 +351,7 @@ async fn the_trigger_binding_answers_a_challenge() {
         ]);
         events::larkbase_event(
             body.into_bytes(),
-            input.into(),
+            input,
             tokens.clone().into(),
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,

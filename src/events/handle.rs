@@ -102,7 +102,7 @@ pub enum Answer {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Out {
-    Record(record::Item),
+    Record(Box<record::Item>),
     Event(Value),
 }
 
@@ -253,7 +253,10 @@ async fn outcome<P: Platform, T: TokenSource>(
         full_records(&base, &change.table_id, &mut items).await?;
     }
     Ok(Handled {
-        items: items.into_iter().map(Out::Record).collect(),
+        items: items
+            .into_iter()
+            .map(|item| Out::Record(Box::new(item)))
+            .collect(),
         ..answer(200, "records")
     })
 }
