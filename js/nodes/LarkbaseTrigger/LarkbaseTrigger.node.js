@@ -30,7 +30,8 @@ const inMode = (modes, more = {}) => ({ show: { mode: modes, ...more } });
 /** @type {INodeProperties[]} */
 const properties = [
   {
-    displayName: 'Mode',
+    // Not shown as "Mode": n8n's Poll Times, above it, has a field of that name.
+    displayName: 'Receive Changes By',
     name: 'mode',
     type: 'options',
     noDataExpression: true,
@@ -61,12 +62,13 @@ const properties = [
     name: 'event',
     type: 'options',
     noDataExpression: true,
+    // Shown in both modes: n8n's node picker lists these options as the node's triggers, and
+    // picking one sets what makes it visible, which would switch every new node to Lark Events.
     options: [
-      { name: 'Base Record Changes', value: 'records', description: 'One item per record added, edited or deleted' },
-      { name: 'Any Event', value: 'any', description: 'Every verified event the app receives, as one item each' },
+      { name: 'Base Record Changes', value: 'records', description: 'One item per record added, edited or deleted (polling: added or changed)' },
+      { name: 'Any Event', value: 'any', description: 'Lark Events only: every verified event the app receives, as one item each' },
     ],
     default: 'records',
-    displayOptions: inMode(['events']),
   },
   {
     displayName: 'Base',
@@ -457,6 +459,11 @@ class LarkbaseTrigger {
    */
   async poll() {
     if (this.getNodeParameter('mode') !== 'poll') return null;
+    if (this.getNodeParameter('event', 'records') === 'any') {
+      throw new NodeOperationError(this.getNode(), 'Any Event needs Receive Changes By: Lark Events', {
+        description: 'Polling watches one table for new and changed records: choose Base Record Changes',
+      });
+    }
     const manual = this.getMode() === 'manual';
     const staticData = /** @type {{ position?: IDataObject, watching?: string }} */ (this.getWorkflowStaticData('node'));
     const base = String(this.getNodeParameter('base', '', { extractValue: true }) ?? '');
