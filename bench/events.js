@@ -107,13 +107,25 @@ async function inPackage(/** @type {any} */ credential, /** @type {() => object}
  * fetch's pool can meet mid-request on a busy server.
  *
  * @param {string} url @param {{ body: Buffer, headers: Record<string, string> }} request
- * @returns {Promise<number>} the status
+ * @returns {Promise<number>} the status (-200: a 200 that is not the trigger's answer)
  */
 function postOnce(url, { body, headers }) {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers: { ...headers, 'Content-Length': body.length }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      /** @type {Buffer[]} */
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        // Only the trigger's own answers count: a starting n8n answers 200 "n8n is starting up".
+        let json;
+        try {
+          json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          json = undefined;
+        }
+        const trigger = json && (typeof json.challenge === 'string' || json.code === 0);
+        resolve(res.statusCode === 200 && !trigger ? -200 : (res.statusCode ?? 0));
+      });
     });
     req.on('error', reject);
     req.end(body);

@@ -149,12 +149,15 @@ for (const { line, version } of h.N8N_LINES) {
       }
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       server = await h.startN8nServer(n8n, userFolder, { port: await h.freePort(), logFile });
-      cookie = await h.setUpOwner(server.url, { email: 'trigger@example.com', password: 'Trigger-e2e-password-1' });
       lark.events.setRequestUrl(APP.appId, { url: url(hooks.events), token: TOKEN, encryptKey: KEY });
       lark.events.setRequestUrl(PLAIN_APP.appId, { url: url(hooks.plain), token: TOKEN });
       lark.events.setRequestUrl(STORE.appId, { url: url(hooks.store), token: TOKEN, encryptKey: KEY });
-      // The workflows are active once the challenge is answered.
-      await until(async () => (await lark.events.push(APP.appId, ({ token }) => ev.challenge(token, 'ready'))).status === 200, 'activation', 60_000);
+      // The workflows are active once the challenge is answered. Until n8n has started, it answers
+      // every route with 200 and "n8n is starting up", so the answer itself is checked.
+      await until(async () => (await lark.events.push(APP.appId, ({ token }) => ev.challenge(token, 'ready'))).json?.challenge === 'ready', 'activation', 120_000);
+      // The owner is set up only now, for the same reason: a cookie from a starting n8n is refused.
+      cookie = await h.setUpOwner(server.url, { email: 'trigger@example.com', password: 'Trigger-e2e-password-1' });
+      await until(async () => (await rest('GET', '/workflows')).status === 200, 'the REST API');
     });
 
     after(async () => {
