@@ -8,6 +8,7 @@ import type {
   TokenResult,
   TokenType,
 } from '../pkg/larkbase_get_token';
+import type { EventOutcome, PollOutcome, PollPosition } from '../pkg/larkbase_base';
 import type {
   BaseField,
   BaseItem,
@@ -28,6 +29,9 @@ import type {
 } from '../pkg/larkbase_base';
 
 export type {
+  EventOutcome,
+  PollOutcome,
+  PollPosition,
   BaseField,
   BaseItem,
   BaseMapperField,
@@ -109,3 +113,38 @@ export function larkbaseCall(
 
 /** Tells a Lark Base call's rejection apart from other errors. */
 export function isLarkbaseError(error: unknown): error is LarkbaseError;
+
+/** A poll of a table by a column Lark fills with a time (Created time, Last modified time). */
+export interface PollParams extends BaseParams {
+  /** The column's name. */
+  column: string;
+  /** Only records that match (Search's filter). */
+  filter?: Filter;
+  /** Where the last poll stopped; none: start from the newest record, handing out nothing. */
+  position?: PollPosition;
+  /** "Fetch Test Event": the newest record, the position left where it is. */
+  manual?: boolean;
+}
+
+/** Keeps a store app's app_ticket, as Lark pushed it, as the app's newest in this process. */
+export function rememberAppTicket(params: { appId: string; appTicket: string; domain?: string }): void;
+
+/** The largest request body handleLarkEvent takes, in bytes. */
+export function maxEventBodyBytes(): number;
+
+/** One request to the Larkbase Trigger's Request URL: how to answer Lark, and what to start. */
+export function handleLarkEvent(
+  body: Uint8Array,
+  input: Record<string, unknown>,
+  credential: TokenParams,
+  fetch?: FetchLike,
+): Promise<EventOutcome>;
+
+/** One poll of a table: the records created or changed since `position`, oldest first. */
+export function pollTable(params: PollParams): Promise<PollOutcome>;
+
+/** Subscribes the credential's app to the base, so that Lark sends its record events. */
+export function subscribeBase(params: BaseParams): Promise<void>;
+
+/** The table's columns a poll can go by. */
+export function triggerColumns(params: BaseParams): Promise<Array<{ name: string; type: number }>>;

@@ -31,7 +31,7 @@
  */
 
 /** The params fields the module reads; `fetch` is handed over on its own. */
-const FIELDS = ['appId', 'appSecret', 'tokenType', 'domain', 'timeoutMs', 'appTicket', 'tenantKey', 'cache', 'maxAttempts', 'deadlineMs'];
+const FIELDS = ['appId', 'appSecret', 'tokenType', 'domain', 'timeoutMs', 'appTicket', 'tenantKey', 'cache', 'maxAttempts', 'deadlineMs', 'appType'];
 /** Strings longer than this are not copied into the module; it reports them as too long. */
 const MAX_INPUT_CHARS = 4096;
 /** Lark Base rows per call. */
@@ -409,37 +409,59 @@ function larkbaseCall(operation, params) {
   const { copy, credential, fetch, rows } = input;
   /** @type {Map<number, string | undefined>} each item the module sent in a write, and the client token of its batch */
   const sent = new Map();
-  /** @type {import('../pkg/larkbase_base').LarkbaseHost} */
-  const host = {
-    fetch,
-    journal: (items, clientToken) => {
-      for (const item of items) sent.set(item, clientToken);
-    },
+  const host = baseHost(credential, fetch);
+  host.journal = (items, clientToken) => {
+    for (const item of items) sent.set(item, clientToken);
   };
-  if (credential !== undefined) {
-    // Ends within what is left of the call's deadline: a token request left running would outlive it.
-    host.tokens = (renew, withinMs) => {
-      const deadlineMs = Math.max(1, Math.min(withinMs, 600_000));
-      const timeoutMs = Math.min(deadlineMs, 300_000, typeof credential.timeoutMs === 'number' ? credential.timeoutMs : 10_000);
-      const params = { ...credential, fetch, cache: !renew, deadlineMs, timeoutMs };
-      return getToken(/** @type {TokenParams} */ (params)).then((token) => token.access_token);
-    };
-    host.domain = typeof credential.domain === 'string' ? credential.domain : undefined;
-    host.app = `${String(credential.appId)} ${String(credential.domain ?? 'lark')}`;
-  }
   const writes = ['create', 'update', 'delete', 'upsert'].includes(operation);
   // A read is run again on a fresh instance if this one breaks; a write is not, since some of its
   // batches may have been applied: each row gets what the journal knows of it instead.
   const recover = writes ? () => ({ items: rowsAfterBreak(rows, sent) }) : undefined;
   // Params and results cross as JSON text, which the module reads and writes far faster than it
   // walks JS objects.
-  const call = run(baseModule, (core) => core.larkbase(operation, copy, host).then((json) => JSON.parse(json)), recover);
+  return withheld(credential, run(baseModule, (core) => core.larkbase(operation, copy, host).then((json) => JSON.parse(json)), recover));
+}
+
+/**
+ * What the Lark Base module is handed besides the params: the caller's fetch and, for a
+ * credential, a token provider over getToken's cache, its domain, and who the app is (its calls
+ * are paced together).
+ *
+ * @param {Record<string, unknown> | undefined} credential
+ * @param {unknown} fetch
+ * @returns {import('../pkg/larkbase_base').LarkbaseHost}
+ */
+function baseHost(credential, fetch) {
+  /** @type {import('../pkg/larkbase_base').LarkbaseHost} */
+  const host = { fetch: /** @type {any} */ (fetch) };
+  if (credential === undefined) return host;
+  // Ends within what is left of the call's deadline: a token request left running would outlive it.
+  host.tokens = (renew, withinMs) => {
+    const deadlineMs = Math.max(1, Math.min(withinMs, 600_000));
+    const timeoutMs = Math.min(deadlineMs, 300_000, typeof credential.timeoutMs === 'number' ? credential.timeoutMs : 10_000);
+    const params = { ...credential, fetch, cache: !renew, deadlineMs, timeoutMs };
+    return getToken(/** @type {TokenParams} */ (params)).then((token) => token.access_token);
+  };
+  host.domain = typeof credential.domain === 'string' ? credential.domain : undefined;
+  host.app = `${String(credential.appId)} ${String(credential.domain ?? 'lark')}`;
+  return host;
+}
+
+/**
+ * `call`'s result or error with every text that holds the credential's App Secret withheld.
+ *
+ * @template T
+ * @param {Record<string, unknown> | undefined} credential
+ * @param {Promise<T>} call
+ * @returns {Promise<T>}
+ */
+function withheld(credential, call) {
   if (credential === undefined) return call;
-  const withheld = secretWithholder(credential);
+  const withholder = secretWithholder(credential);
   return call.then(
-    (result) => withheld.inResult(result),
+    (result) => withholder.inResult(result),
     (error) => {
-      throw withheld.inError(error);
+      throw withholder.inError(error);
     },
   );
 }
@@ -452,11 +474,7 @@ function larkbaseCall(operation, params) {
  */
 function copyBaseParams(params) {
   const { fetch, credential, rows, ...rest } = /** @type {Record<string, unknown>} */ (params ?? {});
-  const copied = credential === undefined || credential === null ? undefined : snapshot(credential).params;
-  const plain = /** @type {Record<string, unknown> | undefined} */ (copied);
-  if (typeof plain?.unreadable === 'string') {
-    throw baseError(`credential.${plain.unreadable} could not be read`, `credential.${plain.unreadable}`);
-  }
+  const plain = credentialCopy(credential);
   if (Array.isArray(rows) && rows.length > MAX_ROWS) {
     throw baseError(`rows has more than ${MAX_ROWS} rows: send them in several calls`, 'rows');
   }
@@ -496,6 +514,22 @@ function copyBaseParams(params) {
     fetch,
     rows: Array.isArray(rows) ? rows : [],
   };
+}
+
+/**
+ * The credential's token params as plain values; throws a `LarkbaseError` for a field that cannot
+ * be read.
+ *
+ * @param {unknown} credential
+ * @returns {Record<string, unknown> | undefined}
+ */
+function credentialCopy(credential) {
+  if (credential === undefined || credential === null) return undefined;
+  const plain = /** @type {Record<string, unknown>} */ (snapshot(credential).params);
+  if (typeof plain.unreadable === 'string') {
+    throw baseError(`credential.${plain.unreadable} could not be read`, `credential.${plain.unreadable}`);
+  }
+  return plain;
 }
 
 /**
@@ -591,9 +625,12 @@ function secretWithholder(credential) {
     inError: (error) => (isLarkbaseError(error) ? clean(/** @type {any} */ (error)) : error),
     /** @param {unknown} result */
     inResult: (result) => {
-      for (const item of /** @type {{ items?: Array<{ error?: Record<string, unknown> }> }} */ (result)?.items ?? []) {
-        if (item.error) clean(item.error);
+      const { items, error } = /** @type {{ items?: Array<{ error?: Record<string, unknown> }>, error?: Record<string, unknown> }} */ (result ?? {});
+      for (const item of Array.isArray(items) ? items : []) {
+        if (item?.error) clean(item.error);
       }
+      // A trigger's outcome carries the error of an event it could not handle.
+      if (error) clean(error);
       return result;
     },
   };
@@ -633,8 +670,109 @@ function isLarkbaseError(error) {
   return error instanceof Error && error.name === 'LarkbaseError';
 }
 
+// ---------------------------------------------------------------------------------------------
+// The Larkbase Trigger's calls (Lark's events, polling, the subscription to a base) and the
+// store-app ticket store they feed. The Lark Base module judges and converts; the app_ticket goes
+// to the token module, where getToken finds it.
+
+/**
+ * Keeps a store app's app_ticket, as Lark pushed it, as the app's newest: store-app calls given no
+ * ticket use it (process-wide).
+ *
+ * @param {{ appId: string, appTicket: string, domain?: string }} params
+ */
+function rememberAppTicket(params) {
+  const input = snapshot(params);
+  instance(tokenModule).rememberAppTicket(input.params);
+}
+
+/** The largest request body handleLarkEvent takes, in bytes; larger ones are answered 413 by it. */
+function maxEventBodyBytes() {
+  return instance(baseModule).maxEventBodyBytes();
+}
+
+/**
+ * One request to the trigger's Request URL: the raw body, Lark's headers and the node's settings
+ * in `input`, and the credential for the Lark Base calls a record event may need (its columns, its
+ * records). Resolves to how to answer and what to start; the body is never copied when too large.
+ * If the module fails under it, the answer asks Lark to deliver the event again later.
+ *
+ * @param {Uint8Array} body
+ * @param {Record<string, unknown>} input
+ * @param {import('./index').TokenParams} credential
+ * @param {import('./index').FetchLike} [fetch]
+ * @returns {Promise<import('./index').EventOutcome>}
+ */
+function handleLarkEvent(body, input, credential, fetch) {
+  let json;
+  let plain;
+  try {
+    json = JSON.stringify(input ?? {});
+    plain = credentialCopy(credential);
+  } catch (error) {
+    return Promise.reject(isLarkbaseError(error) ? error : baseError('the request could not be copied as JSON', 'event'));
+  }
+  /** @param {number} status @param {string} kind @param {string} msg */
+  const answer = (status, kind, msg) => /** @type {import('./index').EventOutcome} */ ({ status, answer: { code: status, msg }, kind, items: [] });
+  if (!(body instanceof Uint8Array) || body.length > maxEventBodyBytes()) {
+    return Promise.resolve(answer(413, 'tooLarge', 'payload too large'));
+  }
+  const host = baseHost(plain, fetch);
+  const retryLater = () => answer(500, 'retryLater', 'not handled, try again later');
+  return withheld(plain, run(baseModule, (core) => core.larkbaseEvent(body, json, host).then((out) => JSON.parse(out)), retryLater));
+}
+
+/**
+ * One poll of a table by a Created time or Last modified time column: `params` as a Lark Base
+ * call's, plus `column`, `filter`, `position` and `manual`.
+ *
+ * @param {import('./index').PollParams} params
+ * @returns {Promise<import('./index').PollOutcome>}
+ */
+const pollTable = (params) => triggerCall('larkbasePoll', params);
+/**
+ * Subscribes the credential's app to the base in `params.base`, so that Lark sends its record events.
+ *
+ * @param {import('./index').BaseParams} params
+ * @returns {Promise<void>}
+ */
+const subscribeBase = (params) => triggerCall('larkbaseSubscribe', params);
+/**
+ * The table's columns a poll can go by: `[{ name, type }]`.
+ *
+ * @param {import('./index').BaseParams} params
+ * @returns {Promise<Array<{ name: string, type: number }>>}
+ */
+const triggerColumns = (params) => triggerCall('larkbaseTriggerColumns', params);
+
+/**
+ * A call of the trigger's exports, made as larkbaseCall makes the Larkbase node's. Each only reads
+ * (a subscription made twice is one), so it is run again if the instance breaks under it.
+ *
+ * @param {'larkbasePoll' | 'larkbaseSubscribe' | 'larkbaseTriggerColumns'} name
+ * @param {Record<string, any>} params
+ * @returns {Promise<any>}
+ */
+function triggerCall(name, params) {
+  let input;
+  try {
+    input = copyBaseParams(params);
+  } catch (error) {
+    return Promise.reject(isLarkbaseError(error) ? error : baseError('params could not be copied as JSON (a cycle, a BigInt or a getter that throws)', 'params'));
+  }
+  const { copy, credential, fetch } = input;
+  const host = baseHost(credential, fetch);
+  return withheld(credential, run(baseModule, (core) => core[name](copy, host).then((out) => (typeof out === 'string' ? JSON.parse(out) : undefined))));
+}
+
 module.exports = {
   getToken,
+  rememberAppTicket,
+  maxEventBodyBytes,
+  handleLarkEvent,
+  pollTable,
+  subscribeBase,
+  triggerColumns,
   resendAppTicket,
   clearTokenCache,
   isLarkbaseTokenError,

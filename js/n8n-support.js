@@ -10,7 +10,7 @@ const { isLarkbaseError, isLarkbaseTokenError } = require('./index');
  * @typedef {import('./index').FetchLike} FetchLike
  * @typedef {import('n8n-workflow').IHttpRequestOptions} IHttpRequestOptions
  * @typedef {{ appId?: unknown, appSecret?: unknown, domain?: unknown, baseUrl?: unknown, appType?: unknown,
- *   appTicket?: unknown, tenantKey?: unknown }} LarkbaseCredentialData
+ *   appTicket?: unknown, tenantKey?: unknown, verificationToken?: unknown, encryptKey?: unknown }} LarkbaseCredentialData
  */
 
 /**
@@ -34,6 +34,8 @@ function credentialParams(data) {
     appId: data.appId,
     appSecret: data.appSecret,
     domain: domainParam(data.domain, data.baseUrl),
+    // A store app whose App Ticket is empty takes the newest one the Larkbase Trigger received.
+    ...(data.appType === 'store' ? { appType: 'store' } : {}),
     ...storeAppParams(data.appType, data.appTicket, data.tenantKey),
   });
 }

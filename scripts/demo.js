@@ -1,9 +1,11 @@
 // @ts-check
 'use strict';
 // The demo behind `npm start`: real n8n 2.x with this package installed as a community node, the
-// local Lark stand-in in place of Lark, a "Larkbase API" credential pointing at it, and an example
-// workflow (Manual Trigger → Larkbase Get Token → List records, and → Larkbase, which searches the
-// demo base's table with the token). Offline; Ctrl-C stops everything.
+// local Lark stand-in in place of Lark, a "Larkbase API" credential pointing at it, and two example
+// workflows: Manual Trigger → Larkbase Get Token → List records, and → Larkbase, which searches the
+// demo base's table with the token; and, published, Larkbase Trigger (Polling, every minute) on the
+// demo base's Orders table → a node that shows each new or changed order. Offline; Ctrl-C stops
+// everything.
 // The browser test starts the same demo with `startDemo` and runs its workflow in Chromium.
 
 const crypto = require('node:crypto');
@@ -14,6 +16,9 @@ const h = require('../tests/e2e/n8n-harness');
 const wf = require('../tests/e2e/workflows');
 
 const DEMO_WORKFLOW_ID = 'larkbaseDemo0001';
+const POLLING_WORKFLOW_ID = 'larkbaseDemoPoll';
+/** The polling demo's table: orders, with the time Lark last changed each. */
+const ORDERS = { tableId: 'tblDemoOrders', name: 'Orders' };
 const DEMO_CREDENTIAL = { id: 'larkbaseDemoCred', name: 'Larkbase API (local stand-in)' };
 const N8N_VERSION = '2.41.1';
 
@@ -46,6 +51,48 @@ function demoWorkflow(url) {
 }
 
 /**
+ * Larkbase Trigger (Polling, every minute, by the Orders table's Last modified time column) →
+ * "New or changed order", which passes each record on as it came.
+ *
+ * @returns {ReturnType<typeof wf.chain>}
+ */
+function pollingWorkflow() {
+  return wf.chain(POLLING_WORKFLOW_ID, 'Larkbase Trigger: new or changed orders (polling)', [
+    wf.larkbaseTrigger({
+      webhookId: wf.fixedWebhookId('demo-polling'),
+      credential: DEMO_CREDENTIAL,
+      parameters: {
+        mode: 'poll',
+        pollTimes: { item: [{ mode: 'everyMinute' }] },
+        base: { __rl: true, mode: 'id', value: DEMO_BASE.appToken },
+        table: { __rl: true, mode: 'id', value: ORDERS.tableId },
+        column: 'Modified',
+      },
+    }),
+    { id: 'new-order', name: 'New or changed order', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [220, 0], parameters: {} },
+  ]);
+}
+
+/**
+ * The Orders table in the demo base, with two orders.
+ *
+ * @param {{ base: { createTable: Function, addRecords: Function } }} standIn
+ */
+function seedOrders(standIn) {
+  const lark = standIn;
+  lark.base.createTable(DEMO_BASE.appToken, {
+    ...ORDERS,
+    fields: [
+      { name: 'Order', type: 1, isPrimary: true },
+      { name: 'Status', type: 3, property: { options: [{ name: 'New', id: 'optNew', color: 0 }, { name: 'Shipped', id: 'optShip', color: 1 }] } },
+      { name: 'Created', type: 1001 },
+      { name: 'Modified', type: 1002 },
+    ],
+  });
+  lark.base.addRecords(DEMO_BASE.appToken, ORDERS.tableId, [{ Order: 'SO-0001', Status: 'Shipped' }, { Order: 'SO-0002', Status: 'New' }]);
+}
+
+/**
  * @param {{ n8nPort: number, standInPort?: number, log?: (line: string) => void, version?: string }} options
  *   version: another n8n than the demo's (tests/e2e/editor-by-hand.js tries the editor of 1.x)
  */
@@ -55,6 +102,7 @@ async function startDemo({ n8nPort, standInPort = 0, log = () => {}, version = N
   log('Starting the Lark stand-in');
   const lark = await startStandIn({ port: standInPort });
   seedDemoBase(lark);
+  seedOrders(lark);
   try {
     return await startN8n(n8n, lark, n8nPort, log);
   } catch (error) {
@@ -81,6 +129,10 @@ async function startN8n(n8n, lark, n8nPort, log) {
     'workflow',
     demoWorkflow(lark.url),
   );
+  await h.importInto(n8n, userFolder, 'workflow', pollingWorkflow());
+  // Published before n8n starts (the CLI writes the database only), so that it polls at once.
+  const published = await h.n8nCli(n8n, userFolder, ['publish:workflow', `--id=${POLLING_WORKFLOW_ID}`]);
+  if (published.code !== 0) throw new Error(`n8n publish:workflow failed:\n${published.stdout}\n${published.stderr}`);
   log(`Starting n8n on http://127.0.0.1:${n8nPort} (its log: ${path.join(userFolder, 'n8n.log')})`);
   const server = await h.startN8nServer(n8n, userFolder, { port: n8nPort, logFile: path.join(userFolder, 'n8n.log') });
   const owner = { email: 'demo@example.com', password: `Demo-${crypto.randomBytes(6).toString('hex')}-1` };
@@ -91,6 +143,7 @@ async function startN8n(n8n, lark, n8nPort, log) {
   return {
     url: server.url,
     workflowUrl: `${server.url}/workflow/${DEMO_WORKFLOW_ID}`,
+    pollingWorkflowUrl: `${server.url}/workflow/${POLLING_WORKFLOW_ID}`,
     owner,
     lark,
     async stop() {
@@ -112,6 +165,10 @@ n8n is ready, with "Larkbase Get Token" and "Larkbase" installed.
   Login:     ${demo.owner.email}
   Password:  ${demo.owner.password}
   Workflow:  ${demo.workflowUrl}  (click "Execute workflow")
+  Trigger:   ${demo.pollingWorkflowUrl}  (published: polls the Orders table every minute)
+
+Add an order, and within a minute the trigger's workflow runs with it (its Executions tab):
+  node -e "require('.').createRecords({ base: '${DEMO_BASE.appToken}', table: '${ORDERS.tableId}', rows: [{ fields: { Order: 'SO-0003', Status: 'New' } }], credential: { appId: '${DEMO_APP.appId}', appSecret: '${DEMO_APP.appSecret}', domain: '${demo.lark.url}' } }).then((r) => console.log(r.items[0].record.record_id))"
 
 Lark is the local stand-in on ${demo.lark.url}, demo App ID ${DEMO_APP.appId}.
 Press Ctrl-C to stop n8n and the stand-in.`);
@@ -127,7 +184,7 @@ Press Ctrl-C to stop n8n and the stand-in.`);
   process.on('SIGTERM', stop);
 }
 
-module.exports = { startDemo, DEMO_WORKFLOW_ID };
+module.exports = { startDemo, DEMO_WORKFLOW_ID, POLLING_WORKFLOW_ID, ORDERS };
 
 if (require.main === module) {
   main().catch((error) => {

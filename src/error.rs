@@ -61,6 +61,8 @@ pub enum ErrorCode {
     NetworkError,
     Timeout,
     BadResponse,
+    /// A store app given no app_ticket, and none has arrived in this process yet.
+    AppTicketPending,
     Internal,
 }
 
@@ -75,6 +77,7 @@ impl ErrorCode {
             Self::NetworkError => "NETWORK_ERROR",
             Self::Timeout => "TIMEOUT",
             Self::BadResponse => "BAD_RESPONSE",
+            Self::AppTicketPending => "APP_TICKET_PENDING",
             Self::Internal => "INTERNAL_ERROR",
         }
     }
@@ -186,6 +189,25 @@ impl TokenError {
             ErrorCode::Internal,
             "the token module failed unexpectedly".to_owned(),
             "retry; if it keeps failing, report it with the steps that lead to it",
+        )
+    }
+
+    /// A store app given no app_ticket, when none has arrived in this process: Lark was asked to
+    /// push one (`asked`), or was asked less than a minute ago.
+    pub fn app_ticket_pending(asked: bool) -> Self {
+        let when = if asked {
+            "now"
+        } else {
+            "less than a minute ago"
+        };
+        Self::new(
+            ErrorCode::AppTicketPending,
+            format!(
+                "no app_ticket has arrived for this store app yet; Lark was asked to send it again \
+                 ({when}): run again in a minute"
+            ),
+            "Lark pushes the app_ticket to the app's Request URL: keep a Larkbase Trigger \
+             (Lark Events) workflow active there, in this n8n process, or give the App Ticket",
         )
     }
 

@@ -19,8 +19,10 @@
     )
 )]
 
-// The features, each in its folder: tokens and Lark Base records.
+// The features, each in its folder: tokens, Lark Base records, and Lark's events (the trigger).
 pub mod base;
+#[cfg(feature = "larkbase")]
+pub mod events;
 pub mod token;
 
 // What they share: where requests go, how they are sent and retried, errors and redaction.

@@ -16,6 +16,7 @@ pub fn is_retryable(error: &TokenError) -> bool {
         | ErrorCode::AuthFailed
         | ErrorCode::LarkError
         | ErrorCode::BadResponse
+        | ErrorCode::AppTicketPending
         | ErrorCode::Internal => false,
     }
 }

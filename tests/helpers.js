@@ -40,6 +40,16 @@ const E2E_SECRETS = {
   ],
 };
 
+/** The Larkbase Trigger's event secrets (Verification Token, Encrypt Key), in its tests. */
+const EVENT_SECRETS = {
+  verificationToken: 'CanaryVerify-6c2e-token-0006',
+  encryptKey: 'CanaryEncrypt-8f1a-key-0007',
+  e2eVerificationToken: 'CanaryE2EVerify-3b7d-token',
+  e2eEncryptKey: 'CanaryE2EEncrypt-5e9c-key',
+  trigger: 'CanaryTrigger-secret-2d4f-0008',
+  e2eTrigger: 'CanaryE2E-trigger-secret-7a1c',
+};
+
 /** The queue-mode test's App Secret (tests/e2e/queue.test.js), kept in the credential only. */
 const QUEUE_SECRET = 'CanaryQueue-credential-secret-6b1e';
 
@@ -51,6 +61,7 @@ const CANARIES = [
   ...Object.values(SECRETS),
   ...E2E_SECRETS.all(),
   QUEUE_SECRET,
+  ...Object.values(EVENT_SECRETS),
   'WasmCanarySecret-3e1f0a9b',
   'FlowSecret-1-0123456789',
   'RobustCanary-5e7d-0123456789',
@@ -109,4 +120,4 @@ async function outcome(label, call) {
   }
 }
 
-module.exports = { SECRETS, E2E_SECRETS, QUEUE_SECRET, CANARIES, ARTIFACTS, record, outcome };
+module.exports = { SECRETS, E2E_SECRETS, EVENT_SECRETS, QUEUE_SECRET, CANARIES, ARTIFACTS, record, outcome };

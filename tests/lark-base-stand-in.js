@@ -585,7 +585,12 @@ function createLarkBase({ checkToken, writeLatencyMs = 2 }) {
     return list.map((id) => ({ record_id: id, deleted: table.records.delete(id) }));
   }
 
-  return { handle, createBase, createTable, addRecords, records, stats };
+  /** A table's columns as listed (for the events stand-in). @param {string} appToken @param {string} tableId */
+  const fields = (appToken, tableId) => tableOf(appToken, tableId).fields.map((f) => ({ ...f }));
+  /** @param {string} appToken */
+  const hasBase = (appToken) => bases.has(appToken);
+
+  return { handle, createBase, createTable, addRecords, records, stats, fields, hasBase };
 }
 
 /** A table with a column of each common type, for the node tests, the end-to-end tests and the demo. */

@@ -11,6 +11,7 @@
 const http = require('node:http');
 const crypto = require('node:crypto');
 const { createLarkBase, SAMPLE_FIELDS, sampleRow } = require('./lark-base-stand-in');
+const { createEvents } = require('./lark-events-stand-in');
 
 /** @type {Record<string, 'tenant' | 'app'>} */
 const TOKEN_PATHS = {
@@ -35,6 +36,8 @@ const TEST_STATS_PATH = '/stand-in/stats';
 const TEST_BASES_PATH = '/stand-in/bases';
 /** Not Lark: every record of a table as stored, `?app=&table=`. */
 const TEST_RECORDS_PATH = '/stand-in/records';
+/** Not Lark: what workflows post here is kept by `?tag=` (the trigger's tests see its items so). */
+const TEST_COLLECT_PATH = '/stand-in/collect';
 const DEMO_RECORDS = [
   { record_id: 'recDemo001', fields: { Name: 'Nguyễn Văn A', Status: 'Done' } },
   { record_id: 'recDemo002', fields: { Name: 'Trần Thị B', Status: 'In progress' } },
@@ -70,6 +73,8 @@ async function startStandIn(options = {}) {
   const requests = [];
   /** @type {Fault[]} */
   const faults = [];
+  /** What workflows posted to TEST_COLLECT_PATH. @type {Array<{ tag: string, body: any }>} */
+  const collected = [];
   /** @type {Map<string, { token: string, expiresAt: number }>} */
   const issued = new Map();
   const storeSecrets = new Map(Object.entries(options.storeApps ?? {}).map(([id, app]) => [id, app.secret]));
@@ -130,6 +135,8 @@ async function startStandIn(options = {}) {
   }
 
   const base = createLarkBase({ checkToken, writeLatencyMs: options.writeLatencyMs });
+  // Lark's events: the subscribe call, and deliveries to the apps' Request URLs.
+  const events = createEvents({ checkToken, fields: base.fields, hasBase: base.hasBase });
 
   /**
    * The gateway's answer to a Lark Base request over its app's limit, or nothing. Requests without
@@ -194,6 +201,12 @@ async function startStandIn(options = {}) {
     /** @type {any} */ body,
   ) {
     const query = new URL(req.url ?? '', 'http://x').searchParams;
+    if (path.startsWith('/open-apis/drive/')) {
+      const handled = events.handle({ method: req.method ?? '', path, query, authorization: req.headers.authorization }, (status, json) =>
+        send(res, status, json),
+      );
+      if (handled) return;
+    }
     if (path.startsWith('/open-apis/bitable/')) {
       const refusal = baseRateRefusal(req.headers.authorization);
       if (refusal) return send(res, ...refusal);
@@ -231,6 +244,14 @@ async function startStandIn(options = {}) {
         base.createTable(appToken, { tableId: t.tableId, name: t.name, fields: t.sample ? SAMPLE_FIELDS : t.fields }),
       );
       return send(res, 200, { appToken, tables });
+    }
+    if (path === TEST_COLLECT_PATH) {
+      const tag = String(query.get('tag'));
+      if (req.method === 'POST') {
+        collected.push({ tag, body });
+        return send(res, 200, { ok: true });
+      }
+      return send(res, 200, collected.filter((c) => c.tag === tag).map((c) => c.body));
     }
     if (path === TEST_RECORDS_PATH) {
       return send(res, 200, base.records(String(query.get('app')), String(query.get('table'))));
@@ -305,8 +326,11 @@ async function startStandIn(options = {}) {
   /** Lark pushes a new app_ticket; the earlier ones stay valid, as they do for a while at Lark. */
   function resendTicket(/** @type {http.ServerResponse} */ res, /** @type {any} */ body) {
     if (!credentialsPass(res, body, storeSecrets)) return;
-    validTickets.get(body.app_id)?.add(newTicket());
+    const ticket = newTicket();
+    validTickets.get(body.app_id)?.add(ticket);
     send(res, 200, { code: 0, msg: 'ok' });
+    // Lark pushes the new ticket to the app's Request URL, when it has one.
+    void events.pushTicket(body.app_id, ticket).catch(() => {});
   }
 
   function listRecords(/** @type {http.IncomingMessage} */ req, /** @type {http.ServerResponse} */ res) {
@@ -409,6 +433,10 @@ async function startStandIn(options = {}) {
     base,
     /** Lark Base requests `baseRateLimit` let through and refused. */
     baseRateLimit: baseRateLimitStats,
+    /** Lark's events: subscriptions and deliveries (lark-events-stand-in.js). */
+    events,
+    /** What workflows posted to /stand-in/collect?tag=<tag>. */
+    collected: (/** @type {string} */ tag) => collected.filter((c) => c.tag === tag).map((c) => c.body),
     /** Makes the next request meet this fault instead of a normal answer. */
     inject(/** @type {Fault} */ fault) {
       faults.push(fault);

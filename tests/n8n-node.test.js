@@ -155,9 +155,12 @@ test('the credential keeps the secret in a password field', () => {
   assert.equal(credential.name, 'larkbaseApi');
   assert.equal(credential.displayName, 'Larkbase API');
   const byName = Object.fromEntries(credential.properties.map((/** @type {import('n8n-workflow').INodeProperties} */ p) => [p.name, p]));
-  assert.deepEqual(Object.keys(byName), ['appId', 'appSecret', 'appType', 'appTicket', 'tenantKey', 'domain', 'baseUrl']);
+  assert.deepEqual(Object.keys(byName), ['appId', 'appSecret', 'appType', 'appTicket', 'tenantKey', 'domain', 'baseUrl', 'verificationToken', 'encryptKey']);
   assert.deepEqual(byName.appTicket.displayOptions, { show: { appType: ['store'] } });
   assert.equal(byName.appSecret.typeOptions?.password, true);
+  // The Larkbase Trigger's event secrets are masked too.
+  assert.equal(byName.verificationToken.typeOptions?.password, true);
+  assert.equal(byName.encryptKey.typeOptions?.password, true);
 });
 
 test('one paired output item per input item, each with its own app from expressions', async () => {

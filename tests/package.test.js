@@ -24,8 +24,9 @@ test('loading the package, its node or its credential does not load or compile t
   );
   assert.deepEqual(JSON.parse(loaded), {
     exports: [
-      'clearTokenCache', 'createRecords', 'deleteRecords', 'getRecords', 'getToken', 'isLarkbaseError', 'isLarkbaseTokenError',
-      'larkbaseCall', 'listFields', 'listTables', 'resendAppTicket', 'searchRecords', 'updateRecords', 'upsertRecords',
+      'clearTokenCache', 'createRecords', 'deleteRecords', 'getRecords', 'getToken', 'handleLarkEvent', 'isLarkbaseError',
+      'isLarkbaseTokenError', 'larkbaseCall', 'listFields', 'listTables', 'maxEventBodyBytes', 'pollTable', 'rememberAppTicket',
+      'resendAppTicket', 'searchRecords', 'subscribeBase', 'triggerColumns', 'updateRecords', 'upsertRecords',
       'wasmMemoryBytes',
     ],
     wasmLoaded: false,
@@ -62,6 +63,10 @@ test('the tarball carries the node, the credential, the wasm, the glue and the t
     'dist/js/nodes/LarkbaseGetToken/LarkbaseGetToken.node.json',
     'dist/js/nodes/LarkbaseGetToken/larkbaseGetToken.dark.svg',
     'dist/js/nodes/LarkbaseGetToken/larkbaseGetToken.svg',
+    'dist/js/nodes/LarkbaseTrigger/LarkbaseTrigger.node.js',
+    'dist/js/nodes/LarkbaseTrigger/LarkbaseTrigger.node.json',
+    'dist/js/nodes/LarkbaseTrigger/larkbaseTrigger.dark.svg',
+    'dist/js/nodes/LarkbaseTrigger/larkbaseTrigger.svg',
     'dist/pkg/larkbase_base.d.ts',
     'dist/pkg/larkbase_base.js',
     'dist/pkg/larkbase_base_wasm.js',

@@ -82,20 +82,21 @@ test('the store-app example gets an app token, a tenant token and a ticket resen
   const example = codeBlock('### Store (marketplace) apps', 'js')
     .replace("from 'n8n-nodes-larkbase-get-token'", `from ${JSON.stringify(entry)}`)
     .replace(/getToken\(\{ /g, 'getToken({ domain: process.env.LARK_DOMAIN, ')
-    .replace('resendAppTicket({ ', 'resendAppTicket({ domain: process.env.LARK_DOMAIN, ');
+    .replace('resendAppTicket({ ', 'resendAppTicket({ domain: process.env.LARK_DOMAIN, ')
+    .replace('rememberAppTicket({ ', 'rememberAppTicket({ domain: process.env.LARK_DOMAIN, ');
   // The example's free variables, as a store app's event handler would have them; run as an ES
   // module, as written, for its top-level await.
   const script = `const appId = process.env.APP_ID, appSecret = process.env.APP_SECRET;
     const appTicket = process.env.APP_TICKET, tenantKey = 'tenant-readme';
     ${example}
-    console.log(app.access_token, tenant.access_token);`;
+    console.log(app.access_token, tenant.access_token, latest.access_token === tenant.access_token);`;
   const { stdout } = await runNode(['--input-type=module', '-e', script], {
     APP_ID: STORE_APP_ID,
     APP_SECRET: SECRETS.other,
     APP_TICKET: String(lark.appTicket(STORE_APP_ID)),
     LARK_DOMAIN: lark.url,
   });
-  assert.match(stdout, /^a-[0-9a-f]{32} t-[0-9a-f]{32}\n$/);
+  assert.match(stdout, /^a-[0-9a-f]{32} t-[0-9a-f]{32} true\n$/);
   assert.deepEqual(
     lark.requests.slice(-3).map((r) => r.path),
     ['/open-apis/auth/v3/app_access_token', '/open-apis/auth/v3/tenant_access_token', '/open-apis/auth/v3/app_ticket/resend'],

@@ -145,7 +145,7 @@ proptest! {
 
     #[test]
     fn validation_takes_any_inputs(
-        fields in prop::collection::vec(input(), 11),
+        fields in prop::collection::vec(input(), 12),
     ) {
         let mut f = fields.into_iter();
         let raw = RawParams {
@@ -160,6 +160,7 @@ proptest! {
             cache: f.next().flatten(),
             max_attempts: f.next().flatten(),
             deadline_ms: f.next().flatten(),
+            app_type: f.next().flatten(),
         };
         if let Err(e) = params::validate(raw) {
             prop_assert_eq!(e.code, ErrorCode::InvalidParams);

@@ -366,3 +366,35 @@ fn the_secret_search_folds_unicode_as_the_host_does() {
     assert!(forms.found_in(&token.to_uppercase()));
     assert!(!forms.found_in("t-0123456789abcdeX and Vietnamese: Nguyễn Văn A"));
 }
+
+/// The Larkbase Trigger's binding (in the Lark Base module): a plain `url_verification` challenge
+/// with the right Verification Token is answered with it, the wrong token with 401, and nothing
+/// larger than the body cap is taken. No Lark call is made for either.
+#[wasm_bindgen_test]
+async fn the_trigger_binding_answers_a_challenge() {
+    use larkbase_get_token::events::wasm as events;
+    assert_eq!(events::max_event_body_bytes(), f64::from(4u32 << 20));
+    let tokens = Function::new_with_args("renew", "return Promise.reject(new Error('no call'))");
+    let host = object(&[("tokens", tokens.into())]);
+    let call = |token: &str| {
+        let body =
+            format!(r#"{{"challenge":"ch-wasm","token":"{token}","type":"url_verification"}}"#);
+        let input = r#"{"verificationToken":"wasm-verification-token","scope":"wasm-test"}"#;
+        events::larkbase_event(body.into_bytes(), input.to_owned(), host.clone())
+    };
+    let parse = |json: JsValue| js_sys::JSON::parse(&json.as_string().unwrap()).unwrap();
+    let answered = parse(call("wasm-verification-token").await.unwrap());
+    assert_eq!(get(&answered, "status").as_f64(), Some(200.0));
+    assert_eq!(
+        get(&get(&answered, "answer"), "challenge")
+            .as_string()
+            .as_deref(),
+        Some("ch-wasm")
+    );
+    let refused = parse(call("wrong-token").await.unwrap());
+    assert_eq!(get(&refused, "status").as_f64(), Some(401.0));
+    assert_eq!(
+        get(&refused, "kind").as_string().as_deref(),
+        Some("refused")
+    );
+}

@@ -61,7 +61,7 @@ class LarkbaseApi {
       typeOptions: { password: true },
       default: '',
       description:
-        "The latest app_ticket Lark pushed to the app (it changes about hourly; the node's options can supply a fresher one)",
+        'Leave empty to use the newest app_ticket a Larkbase Trigger (Lark Events) received for this app in this n8n process; or the latest one Lark pushed (it changes about hourly)',
       displayOptions: { show: { appType: ['store'] } },
     },
     {
@@ -93,6 +93,24 @@ class LarkbaseApi {
       placeholder: 'https://open.larksuite.com',
       description: 'For a private deployment or a proxy. https only.',
       displayOptions: { show: { domain: ['custom'] } },
+    },
+    {
+      displayName: 'Verification Token',
+      name: 'verificationToken',
+      type: 'string',
+      typeOptions: { password: true },
+      default: '',
+      description:
+        "For the Larkbase Trigger's Lark Events: the Verification Token from the app's Event Subscriptions page (Events & Callbacks → Encryption Strategy)",
+    },
+    {
+      displayName: 'Encrypt Key',
+      name: 'encryptKey',
+      type: 'string',
+      typeOptions: { password: true },
+      default: '',
+      description:
+        "For the Larkbase Trigger's Lark Events: the Encrypt Key from the same page. Recommended: with it, Lark encrypts and signs every event.",
     },
   ];
 

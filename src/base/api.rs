@@ -157,6 +157,14 @@ pub enum RequestBody {
     Delete(BatchDeleteBody),
 }
 
+impl RequestBody {
+    /// As JSON text. Our own types always serialize; were one ever not to, Lark would refuse the
+    /// empty body.
+    pub fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;

@@ -344,6 +344,8 @@ impl From<TokenError> for BaseError {
             ErrorCode::NetworkError => BaseErrorCode::NetworkError,
             ErrorCode::Timeout => BaseErrorCode::Timeout,
             ErrorCode::BadResponse => BaseErrorCode::BadResponse,
+            // No token can be had yet; the message says to run again in a minute.
+            ErrorCode::AppTicketPending => BaseErrorCode::TokenInvalid,
             ErrorCode::Internal => BaseErrorCode::Internal,
         };
         // The transport's own checks speak of the token endpoint; here the answer was Lark Base's.

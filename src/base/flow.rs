@@ -154,7 +154,7 @@ pub struct SearchResult {
 /// (and a create batch its client token), for the journal, which is told just before the batch
 /// is first sent.
 #[derive(Clone, Copy)]
-enum Lane<'r> {
+pub(crate) enum Lane<'r> {
     Read,
     Write(&'r [u32], Option<&'r str>),
 }
@@ -228,6 +228,10 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         self
     }
 
+    pub fn settings(&self) -> &Settings {
+        self.settings
+    }
+
     fn note_sent(&self, items: &[u32], client_token: Option<&str>) {
         if let Some(journal) = self.journal {
             journal(items, client_token);
@@ -276,7 +280,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         let url = |page: &PageQuery| {
             api::records_url(&s.base_url, &s.app_token, table_id, "search", &page.query())
         };
-        let body = json(&RequestBody::Search(body));
+        let body = RequestBody::Search(body).json();
         let pages = Pages {
             size: plan::MAX_PAGE_SIZE,
             most: MAX_SEARCH_PAGES,
@@ -312,7 +316,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 .call(
                     "POST",
                     url,
-                    Some(json(&RequestBody::Get(body))),
+                    Some(RequestBody::Get(body).json()),
                     Lane::Read,
                     answer::found,
                 )
@@ -438,7 +442,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 .call(
                     "POST",
                     url,
-                    Some(json(&RequestBody::Delete(body))),
+                    Some(RequestBody::Delete(body).json()),
                     Lane::Write(&items, None),
                     answer::deleted,
                 )
@@ -543,14 +547,16 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 }
                 continue;
             }
-            let body = json(&RequestBody::Create(BatchCreateBody {
+            let body = RequestBody::Create(BatchCreateBody {
                 records: batch
                     .iter()
                     .map(|(_, row)| NewRecord {
                         fields: row.fields_for_create(),
                     })
                     .collect(),
-            }));
+            })
+            .json();
+            let items: Vec<u32> = batch.iter().map(|(_, row)| row.item).collect();
             // Made from the call's client token and the batch itself: the same client_token on
             // every attempt, and on any later call that sends the same rows with the same client
             // token, so that a create Lark applied but whose answer was lost is not applied twice.
@@ -560,7 +566,6 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 "batch_create",
                 &format!("?client_token={client_token}"),
             );
-            let items: Vec<u32> = batch.iter().map(|(_, row)| row.item).collect();
             let lane = Lane::Write(&items, Some(&self.client_token));
             let answer = self
                 .call("POST", url, Some(body), lane, answer::records)
@@ -611,7 +616,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 .call(
                     "POST",
                     url,
-                    Some(json(&RequestBody::Update(body))),
+                    Some(RequestBody::Update(body).json()),
                     Lane::Write(&items, None),
                     answer::records,
                 )
@@ -663,7 +668,8 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         .await
     }
 
-    fn out(&self, record: Record) -> OutRecord {
+    /// A record as the caller gets it.
+    pub(crate) fn out(&self, record: Record) -> OutRecord {
         let fields = match record.fields {
             Value::Object(cells) if self.settings.simplify => {
                 Value::Object(cells.into_iter().map(|(k, v)| (k, simplify(v))).collect())
@@ -764,8 +770,9 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         Ok((items, total))
     }
 
-    /// One request and its answer's `data`, read by `read`.
-    async fn call<D>(
+    /// One request and its answer's `data`, read by `read`. Also the trigger's (src/events) way to
+    /// Lark Base.
+    pub(crate) async fn call<D>(
         &self,
         method: &'static str,
         url: String,
@@ -782,7 +789,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
 
     /// One request, with a token from the source, paced with the app's other requests, retried
     /// within the deadline, up to an answer with Lark's `code` 0.
-    async fn exchange(
+    pub(crate) async fn exchange(
         &self,
         method: &'static str,
         url: String,
@@ -1109,12 +1116,6 @@ fn batch_client_token(call: &str, body: &str) -> String {
         half.copy_from_slice(&strong_hash(&format!("{salt} {call} {body}")).to_le_bytes());
     }
     uuid_of(bytes)
-}
-
-/// A request body as JSON text. Our own types always serialize; were one ever not to, Lark would
-/// refuse the empty body.
-fn json(body: &RequestBody) -> String {
-    serde_json::to_string(body).unwrap_or_default()
 }
 
 fn uuid_of(mut bytes: [u8; 16]) -> String {

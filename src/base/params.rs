@@ -65,7 +65,7 @@ impl FieldSource for Fields {
 
 /// A params field as the type it must be, read by hand from its `Value`: a field of the wrong
 /// shape is an error that names the field and never quotes the value.
-trait FromValue: Sized {
+pub(crate) trait FromValue: Sized {
     fn from_value(value: Value) -> Option<Self>;
 }
 
@@ -160,7 +160,7 @@ impl FromValue for RawRow {
     }
 }
 
-fn object(value: Value) -> Option<Vec<(String, Value)>> {
+pub(crate) fn object(value: Value) -> Option<Vec<(String, Value)>> {
     match value {
         Value::Object(entries) => Some(entries),
         _ => None,
@@ -168,14 +168,14 @@ fn object(value: Value) -> Option<Vec<(String, Value)>> {
 }
 
 /// `Some(None)` for `Null`, `Some(Some(_))` for a value of the right shape, `None` otherwise.
-fn optional<T: FromValue>(value: Value) -> Option<Option<T>> {
+pub(crate) fn optional<T: FromValue>(value: Value) -> Option<Option<T>> {
     match value {
         Value::Null => Some(None),
         value => T::from_value(value).map(Some),
     }
 }
 
-fn read<T: FromValue>(
+pub(crate) fn read<T: FromValue>(
     src: &impl FieldSource,
     name: &'static str,
     expected: &str,
@@ -397,14 +397,7 @@ fn limit(src: &impl FieldSource) -> Result<Option<usize>, BaseError> {
 }
 
 fn search_body(src: &impl FieldSource) -> Result<SearchBody, BaseError> {
-    let filter = read::<Filter>(
-        src,
-        "filter",
-        "{ conjunction: 'and' | 'or', conditions: [{ field_name, operator, value: string[] }] }",
-    )?;
-    if let Some(filter) = &filter {
-        check_filter(filter, 0)?;
-    }
+    let filter = filter(src)?;
     let sort =
         read::<Vec<Sort>>(src, "sort", "a list of { field_name, desc }")?.unwrap_or_default();
     let view_id = read::<String>(src, "viewId", "a string (vew...)")?
@@ -417,9 +410,22 @@ fn search_body(src: &impl FieldSource) -> Result<SearchBody, BaseError> {
         view_id,
         field_names,
         sort,
-        filter: filter.filter(|f| !f.conditions.is_empty() || !f.children.is_empty()),
+        filter,
         automatic_fields: None,
     })
+}
+
+/// `filter`, checked; one without conditions is none.
+pub fn filter(src: &impl FieldSource) -> Result<Option<Filter>, BaseError> {
+    let filter = read::<Filter>(
+        src,
+        "filter",
+        "{ conjunction: 'and' | 'or', conditions: [{ field_name, operator, value: string[] }] }",
+    )?;
+    if let Some(filter) = &filter {
+        check_filter(filter, 0)?;
+    }
+    Ok(filter.filter(|f| !f.conditions.is_empty() || !f.children.is_empty()))
 }
 
 fn check_filter(filter: &Filter, depth: usize) -> Result<(), BaseError> {

@@ -42,36 +42,15 @@ pub async fn larkbase(
 
 async fn call(operation: &str, params: &str, host: &JsValue) -> Result<JsValue, BaseError> {
     let fields = Fields::parse(params)?;
-    let fetch = read_fetch(get(host, "fetch"))?;
-    let provider = match get(host, "tokens").dyn_into::<Function>() {
-        Ok(provider) => {
-            let domain = match get(host, "domain").as_string() {
-                Some(domain) => crate::domain::base_url(&domain)
-                    .map_err(|problem| BaseError::invalid("credential.domain", problem))?,
-                None => crate::domain::LARK_BASE_URL.to_owned(),
-            };
-            let app = short_text(&get(host, "app"), 512).unwrap_or_default();
-            Some((provider, domain, app))
-        }
-        Err(_) => None,
-    };
-    let credential_base_url = provider.as_ref().map(|(_, domain, _)| domain.clone());
+    let Host { fetch, provider } = read_host(host)?;
+    let credential_base_url = provider.as_ref().map(|p| p.base_url.clone());
     let common = params::common(&fields, credential_base_url)?;
     let operation = params::operation(&fields, operation)?;
     let platform = JsPlatform {
         base_url: &common.settings.base_url,
         fetch,
     };
-    let tokens = match (common.access_token, provider) {
-        (Some(token), _) => Tokens::Given(token),
-        (None, Some((provider, _, app))) => Tokens::Provided(provider, app),
-        (None, None) => {
-            return Err(BaseError::invalid(
-                "accessToken",
-                "is empty: give an access token or a credential",
-            ))
-        }
-    };
+    let tokens = Tokens::of(common.access_token, provider)?;
     let journal = get(host, "journal").dyn_into::<Function>().ok();
     let tell = move |items: &[u32], client_token: Option<&str>| {
         if let Some(journal) = &journal {
@@ -85,12 +64,56 @@ async fn call(operation: &str, params: &str, host: &JsValue) -> Result<JsValue, 
             );
         }
     };
-    let shared = SHARED.with(Rc::clone);
+    let shared = shared();
     let base = Base::new(&platform, &tokens, &shared, &common.settings).with_journal(&tell);
     let output = ops::run(&base, common.table_id.as_deref(), operation).await?;
-    serde_json::to_string(&output)
+    to_json(&output)
+}
+
+/// A result as JSON text, which the JS entry parses far faster than the module builds JS objects.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<JsValue, BaseError> {
+    serde_json::to_string(value)
         .map(|json| JsValue::from_str(&json))
         .map_err(|_| BaseError::from(crate::error::TokenError::internal()))
+}
+
+/// What the JS entry hands every call besides its params.
+pub(crate) struct Host {
+    pub fetch: Option<Function>,
+    pub provider: Option<Provider>,
+}
+
+/// The credential's token provider, the base URL its tokens are for, and who the app is.
+pub(crate) struct Provider {
+    pub tokens: Function,
+    pub base_url: String,
+    pub app: String,
+}
+
+pub(crate) fn read_host(host: &JsValue) -> Result<Host, BaseError> {
+    let fetch = read_fetch(get(host, "fetch"))?;
+    let provider = match get(host, "tokens").dyn_into::<Function>() {
+        Ok(tokens) => {
+            let base_url = match get(host, "domain").as_string() {
+                Some(domain) => crate::domain::base_url(&domain)
+                    .map_err(|problem| BaseError::invalid("credential.domain", problem))?,
+                None => crate::domain::LARK_BASE_URL.to_owned(),
+            };
+            let app = short_text(&get(host, "app"), 512).unwrap_or_default();
+            Some(Provider {
+                tokens,
+                base_url,
+                app,
+            })
+        }
+        Err(_) => None,
+    };
+    Ok(Host { fetch, provider })
+}
+
+/// What this instance's calls share: the trigger's calls pace with the Larkbase node's.
+pub(crate) fn shared() -> Rc<Shared> {
+    SHARED.with(Rc::clone)
 }
 
 /// The pace of each app's lanes, for the instance that replaces this one (see `restorePace`).
@@ -145,12 +168,29 @@ pub fn restore_pace(#[wasm_bindgen(unchecked_param_type = "PaceLane[]")] lanes: 
 type PaceLane = (String, [f64; 7]);
 
 /// Where the token comes from. One type for both, so the flow is compiled once.
-enum Tokens {
+pub(crate) enum Tokens {
     Given(String),
     /// A tenant token from getToken's cache (or Lark) for every request, as the credential's
     /// `authenticate` does for n8n's HTTP Request node; `renew` asks Lark for a fresh one. With
     /// who the app is.
     Provided(Function, String),
+}
+
+impl Tokens {
+    /// The params' access token, or else the credential's provider.
+    pub(crate) fn of(
+        access_token: Option<String>,
+        provider: Option<Provider>,
+    ) -> Result<Self, BaseError> {
+        match (access_token, provider) {
+            (Some(token), _) => Ok(Self::Given(token)),
+            (None, Some(provider)) => Ok(Self::Provided(provider.tokens, provider.app)),
+            (None, None) => Err(BaseError::invalid(
+                "accessToken",
+                "is empty: give an access token or a credential",
+            )),
+        }
+    }
 }
 
 impl TokenSource for Tokens {
@@ -194,7 +234,7 @@ impl TokenSource for Tokens {
 
 /// getToken's rejection (a `LarkbaseTokenError` from the token module) as this module's error:
 /// its code, and its texts, which that module already made safe to show.
-fn token_failure(error: &JsValue) -> BaseError {
+pub(crate) fn token_failure(error: &JsValue) -> BaseError {
     let text = |key: &str, max: u32| short_text(&get(error, key), max);
     let number = |key: &str| get(error, key).as_f64().filter(|n| n.fract() == 0.0);
     let code = match text("code", 32).as_deref() {
@@ -206,6 +246,7 @@ fn token_failure(error: &JsValue) -> BaseError {
         Some("NETWORK_ERROR") => BaseErrorCode::NetworkError,
         Some("TIMEOUT") => BaseErrorCode::Timeout,
         Some("BAD_RESPONSE") => BaseErrorCode::BadResponse,
+        Some("APP_TICKET_PENDING") => BaseErrorCode::TokenInvalid,
         _ => BaseErrorCode::Internal,
     };
     let message = text("message", 1400).unwrap_or_else(|| "getting an access token failed".into());
@@ -221,14 +262,14 @@ fn token_failure(error: &JsValue) -> BaseError {
 }
 
 /// Results as plain JS objects and arrays (not `Map`s), as `JSON.parse` would give them.
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BaseError> {
+pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BaseError> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|_| BaseError::from(crate::error::TokenError::internal()))
 }
 
 /// The one place a `BaseError` becomes a JS `Error`: its fields on an `Error` named `LarkbaseError`.
-fn to_js_error(e: &BaseError) -> JsValue {
+pub(crate) fn to_js_error(e: &BaseError) -> JsValue {
     let error = js_sys::Error::new(&e.message);
     error.set_name("LarkbaseError");
     if let Ok(fields) = to_js(&ErrorOut::from(e)) {

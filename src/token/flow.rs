@@ -11,14 +11,39 @@ use crate::token::flight::SingleFlight;
 use crate::token::params::{AppKind, Params, TokenType};
 use crate::token::request::{self, TokenRequest};
 use crate::token::response::{self, LarkAnswer, Token};
+use crate::token::tickets::Tickets;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::cell::RefCell;
 
-/// What lives as long as the wasm instance: the cache and the calls in flight.
+/// What lives as long as the wasm instance: the cache, the calls in flight, and the store apps'
+/// newest app_tickets.
 #[derive(Default)]
 pub struct TokenState {
     pub cache: RefCell<TokenCache>,
     flights: SingleFlight<CacheKey, Result<CachedToken, TokenError>>,
+    pub tickets: RefCell<Tickets>,
+}
+
+/// The params to use: as given, or for a store app given no ticket, with the newest ticket this
+/// instance received; `None` when it has none.
+pub fn with_known_ticket<'p>(state: &TokenState, params: &'p Params) -> Option<Cow<'p, Params>> {
+    if !params.ticket_from_store {
+        return Some(Cow::Borrowed(params));
+    }
+    let ticket = state
+        .tickets
+        .borrow()
+        .newest(&params.base_url, &params.app_id)?;
+    let mut resolved = params.clone();
+    resolved.ticket_from_store = false;
+    match &mut resolved.app_kind {
+        AppKind::StoreApp { app_ticket } | AppKind::StoreTenant { app_ticket, .. } => {
+            *app_ticket = ticket;
+        }
+        AppKind::SelfBuilt => return None,
+    }
+    Some(Cow::Owned(resolved))
 }
 
 /// A token for the caller: the cached data plus the lifetime left at the time of the call.
@@ -35,6 +60,8 @@ pub fn cached_token(state: &TokenState, params: &Params, now_ms: f64) -> Option<
     if !params.use_cache {
         return None;
     }
+    let params = with_known_ticket(state, params)?;
+    let params = params.as_ref();
     let token_type = match &params.app_kind {
         AppKind::SelfBuilt => params.token_type,
         AppKind::StoreApp { .. } => TokenType::App,
@@ -51,6 +78,38 @@ pub fn cached_token(state: &TokenState, params: &Params, now_ms: f64) -> Option<
 }
 
 pub async fn get_token<P: Platform>(
+    platform: &P,
+    state: &TokenState,
+    params: &Params,
+) -> Result<Outcome, TokenError> {
+    let Some(resolved) = with_known_ticket(state, params) else {
+        // No ticket yet: Lark pushes one to the Request URL when asked (once a minute at most).
+        let now = platform.now_ms();
+        let asked = state
+            .tickets
+            .borrow_mut()
+            .ask_resend(&params.base_url, &params.app_id, now);
+        if asked {
+            resend_app_ticket(platform, params).await?;
+        }
+        return Err(TokenError::app_ticket_pending(asked));
+    };
+    let outcome = token_for(platform, state, &resolved).await?;
+    // A ticket given in the params that Lark took is the newest this instance knows.
+    if let AppKind::StoreApp { app_ticket } | AppKind::StoreTenant { app_ticket, .. } =
+        &params.app_kind
+    {
+        if !params.ticket_from_store {
+            state
+                .tickets
+                .borrow_mut()
+                .remember(&params.base_url, &params.app_id, app_ticket);
+        }
+    }
+    Ok(outcome)
+}
+
+async fn token_for<P: Platform>(
     platform: &P,
     state: &TokenState,
     params: &Params,
@@ -641,5 +700,73 @@ mod tests {
         assert_eq!((code, msg.as_str()), (0, "ok"));
         assert!(url
             .starts_with("https://open.larksuite.com/open-apis/auth/v3/app_ticket/resend?app_id="));
+    }
+
+    #[test]
+    fn a_store_app_without_a_ticket_uses_the_newest_one_received() {
+        let fake = Fake::default();
+        let state = TokenState::default();
+        let store = params(|raw| {
+            raw.app_type = Some(Input::Text("store".into()));
+            raw.token_type = Some(Input::Text("app_access_token".into()));
+        });
+        // None received yet: Lark is asked to resend it, and the call says to run again.
+        fake.answer(200, r#"{"code":0,"msg":"ok"}"#);
+        let e = run(get_token(&fake, &state, &store)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::AppTicketPending);
+        assert!(e.message.contains("run again in a minute"), "{}", e.message);
+        assert!(fake.sent.borrow()[0].0.ends_with("/app_ticket/resend"));
+        // Within the minute, Lark is not asked again.
+        let e = run(get_token(&fake, &state, &store)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::AppTicketPending);
+        assert_eq!(fake.requests(), 1);
+        assert!(cached_token(&state, &store, 0.0).is_none());
+        // The trigger hands over a pushed ticket: the next call uses it.
+        state
+            .tickets
+            .borrow_mut()
+            .remember(&store.base_url, &store.app_id, "pushed-ticket-1");
+        fake.token("a-store", 7200);
+        let token = run(get_token(&fake, &state, &store)).unwrap();
+        assert_eq!(token.access_token, "a-store");
+        assert!(fake.sent.borrow()[1]
+            .1
+            .contains(r#""app_ticket":"pushed-ticket-1""#));
+        assert!(cached_token(&state, &store, fake.now_ms()).is_some());
+    }
+
+    #[test]
+    fn a_ticket_given_and_taken_becomes_the_newest() {
+        let fake = Fake::default();
+        let state = TokenState::default();
+        let given = params(|raw| {
+            raw.app_ticket = Some(Input::Text("given-ticket".into()));
+            raw.token_type = Some(Input::Text("app_access_token".into()));
+        });
+        fake.token("a-given", 7200);
+        run(get_token(&fake, &state, &given)).unwrap();
+        assert_eq!(
+            state
+                .tickets
+                .borrow()
+                .newest(&given.base_url, &given.app_id)
+                .as_deref(),
+            Some("given-ticket")
+        );
+        let refused = params(|raw| {
+            raw.app_ticket = Some(Input::Text("stale-ticket".into()));
+            raw.token_type = Some(Input::Text("app_access_token".into()));
+            raw.cache = Some(Input::Bool(false));
+        });
+        fake.answer(200, r#"{"code":10012,"msg":"app_ticket invalid"}"#);
+        assert!(run(get_token(&fake, &state, &refused)).is_err());
+        assert_eq!(
+            state
+                .tickets
+                .borrow()
+                .newest(&given.base_url, &given.app_id)
+                .as_deref(),
+            Some("given-ticket")
+        );
     }
 }

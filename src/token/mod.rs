@@ -8,5 +8,6 @@ pub mod flow;
 pub mod params;
 pub mod request;
 pub mod response;
+pub mod tickets;
 #[cfg(all(target_arch = "wasm32", feature = "token"))]
 pub mod wasm;

@@ -68,6 +68,8 @@ pub struct RawParams {
     pub cache: Option<Input>,
     pub max_attempts: Option<Input>,
     pub deadline_ms: Option<Input>,
+    /// 'store' for a store app, whose ticket may then come from the ticket store.
+    pub app_type: Option<Input>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -130,6 +132,9 @@ pub struct Params {
     pub max_attempts: u32,
     /// Whether a cached token may answer; a fresh one is cached either way.
     pub use_cache: bool,
+    /// A store app given no ticket: its `app_kind` holds an empty ticket until the flow puts the
+    /// newest one this process received in its place (`token::tickets`). Never sent empty.
+    pub ticket_from_store: bool,
 }
 
 impl<'de> Deserialize<'de> for Input {
@@ -223,7 +228,7 @@ fn type_name(kind: &str) -> &'static str {
 
 /// The params field a snapshot says it could not read, as a static name for the error.
 fn known_field(field: &Input) -> &'static str {
-    const FIELDS: [&str; 11] = [
+    const FIELDS: [&str; 12] = [
         "appId",
         "appSecret",
         "tokenType",
@@ -234,6 +239,7 @@ fn known_field(field: &Input) -> &'static str {
         "cache",
         "maxAttempts",
         "deadlineMs",
+        "appType",
         "fetch",
     ];
     match field {
@@ -304,6 +310,24 @@ pub fn validate(raw: RawParams) -> Result<Params, TokenError> {
     };
     let app_ticket = optional_credential("appTicket", raw.app_ticket)?;
     let tenant_key = optional_credential("tenantKey", raw.tenant_key)?;
+    let store = match raw.app_type.unwrap_or(Input::Missing) {
+        Input::Missing => false,
+        Input::Text(t) if t == "store" => true,
+        Input::Text(t) if t == "selfBuilt" => false,
+        _ => {
+            return Err(TokenError::invalid(
+                "appType",
+                "must be 'selfBuilt' or 'store'",
+            ))
+        }
+    };
+    // A store app without a ticket takes the newest one received (see `ticket_from_store`).
+    let ticket_from_store = store && app_ticket.is_none();
+    let app_ticket = if ticket_from_store {
+        Some(String::new())
+    } else {
+        app_ticket
+    };
     let app_kind = match (token_type, app_ticket, tenant_key) {
         (_, None, None) => AppKind::SelfBuilt,
         (TokenType::App, Some(app_ticket), None) => AppKind::StoreApp { app_ticket },
@@ -340,7 +364,23 @@ pub fn validate(raw: RawParams) -> Result<Params, TokenError> {
         deadline_ms,
         max_attempts,
         use_cache,
+        ticket_from_store,
     })
+}
+
+/// What the ticket store is given: the App ID, the ticket and the base URL, checked as getToken
+/// checks them.
+pub fn ticket_params(raw: RawParams) -> Result<(String, String, String), TokenError> {
+    let app_id = credential("appId", raw.app_id)?;
+    let ticket = credential("appTicket", raw.app_ticket)?;
+    let base_url = match raw.domain.unwrap_or(Input::Missing) {
+        Input::Missing => LARK_BASE_URL.to_owned(),
+        Input::Text(text) => {
+            base_url_of(text).map_err(|problem| TokenError::invalid("domain", problem))?
+        }
+        other => return Err(wrong_type("domain", &other)),
+    };
+    Ok((app_id, ticket, base_url))
 }
 
 /// A whole number from 1 to `max`, or `default` when missing.

@@ -67,6 +67,12 @@ export interface TokenParams {
   appTicket?: string;
   /** Store apps: the tenant that installed the app, for its tenant token. */
   tenantKey?: string;
+  /**
+   * `'store'` for a store app: without `appTicket`, the newest app_ticket this process received
+   * (from the Larkbase Trigger) is used; with none yet, Lark is asked to resend it and the call
+   * fails with APP_TICKET_PENDING. Default `'selfBuilt'`.
+   */
+  appType?: 'selfBuilt' | 'store';
   /** Default true: a cached token answers while it has more than 5 minutes left. `false` asks Lark. */
   cache?: boolean;
   /** Tries for network errors, timeouts, 5xx and rate limits, 1 to 10. Default 3. */
@@ -101,6 +107,7 @@ export type LarkbaseTokenErrorCode =
   | 'NETWORK_ERROR'
   | 'TIMEOUT'
   | 'BAD_RESPONSE'
+  | 'APP_TICKET_PENDING'
   | 'INTERNAL_ERROR';
 
 /** What getToken rejects with. No property holds the App Secret. */
@@ -260,6 +267,25 @@ pub fn restore_cache(#[wasm_bindgen(unchecked_param_type = "CacheEntry[]")] entr
 #[wasm_bindgen(js_name = holdsSecret)]
 pub fn holds_secret(params: JsValue, text: &str) -> bool {
     read_params(params).is_ok_and(|p| SecretForms::of(p.app_secret.expose()).found_in(text))
+}
+
+/// Keeps `params.appTicket` as the newest app_ticket of the store app `params.appId` (at
+/// `params.domain`), as the Larkbase Trigger received it: store-app calls given no ticket use it.
+#[wasm_bindgen(js_name = rememberAppTicket)]
+pub fn remember_app_ticket(params: JsValue) -> Result<(), JsValue> {
+    let remember = || -> Result<(), TokenError> {
+        let raw: RawParams = serde_wasm_bindgen::from_value(params)
+            .map_err(|_| TokenError::invalid("params", "must be { appId, appTicket, domain }"))?;
+        let (app_id, ticket, base_url) = params::ticket_params(raw)?;
+        STATE.with(|state| {
+            state
+                .tickets
+                .borrow_mut()
+                .remember(&base_url, &app_id, &ticket)
+        });
+        Ok(())
+    };
+    remember().map_err(|e| to_js_error(&e))
 }
 
 /// Empties the token cache of this instance.

@@ -2,7 +2,7 @@
 'use strict';
 // The n8n workflows the end-to-end tests and the demo import, built for a given Lark stand-in URL.
 
-const { CREDENTIAL_TYPE, LARKBASE_NODE_TYPE, NODE_TYPE } = require('./n8n-harness');
+const { CREDENTIAL_TYPE, LARKBASE_NODE_TYPE, NODE_TYPE, PACKAGE_NAME } = require('./n8n-harness');
 
 const RECORDS_PATH = '/open-apis/bitable/v1/apps/bascnDemoBase/tables/tblDemoTable/records';
 
@@ -194,10 +194,61 @@ function chain(id, name, nodes) {
 /**
  * @param {string} id
  * @param {string} name
- * @param {{ appId: string, appSecret: string, baseUrl: string }} app
+ * @param {{ appId: string, appSecret: string, baseUrl: string, verificationToken?: string, encryptKey?: string,
+ *   appType?: string, tenantKey?: string }} app
  */
-function larkbaseCredential(id, name, { appId, appSecret, baseUrl }) {
-  return { id, name, type: CREDENTIAL_TYPE, data: { appId, appSecret, domain: 'custom', baseUrl } };
+function larkbaseCredential(id, name, { appId, appSecret, baseUrl, ...extra }) {
+  return { id, name, type: CREDENTIAL_TYPE, data: { appId, appSecret, domain: 'custom', baseUrl, ...extra } };
 }
 
-module.exports = { RECORDS_PATH, chain, larkbase, larkbaseCredential, larkbaseGetToken, listRecords, makeItems, makeRows, manualTrigger, webhookTrigger };
+/** A webhook node's fixed UUID, derived from a name so that imports are repeatable. */
+const fixedWebhookId = (/** @type {string} */ name) =>
+  require('node:crypto').createHash('sha1').update(name).digest('hex').slice(0, 32).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+
+/**
+ * A Larkbase Trigger; its production URL is `/webhook/<webhookId>/lark` (Lark Events mode).
+ *
+ * @param {{ name?: string, webhookId: string, credential: { id: string, name: string }, parameters: Record<string, unknown>,
+ *   position?: [number, number] }} options
+ * @returns {WorkflowNode}
+ */
+function larkbaseTrigger({ name = 'Larkbase Trigger', webhookId, credential, parameters, position = [0, 0] }) {
+  return {
+    id: 'larkbase-trigger-node',
+    name,
+    type: `${PACKAGE_NAME}.larkbaseTrigger`,
+    typeVersion: 1,
+    position,
+    webhookId,
+    parameters: { options: {}, ...parameters },
+    credentials: { [CREDENTIAL_TYPE]: credential },
+  };
+}
+
+/**
+ * An HTTP Request node that posts each item to the stand-in's collector, under `tag`: how the
+ * trigger's tests see what an execution started with.
+ *
+ * @param {string} baseUrl
+ * @param {string} tag
+ * @returns {WorkflowNode}
+ */
+function collect(baseUrl, tag) {
+  return {
+    id: 'collect-node',
+    name: 'Collect',
+    type: 'n8n-nodes-base.httpRequest',
+    typeVersion: 4.2,
+    position: [220, 0],
+    parameters: {
+      method: 'POST',
+      url: `${baseUrl}/stand-in/collect?tag=${tag}`,
+      sendBody: true,
+      specifyBody: 'json',
+      jsonBody: '={{ JSON.stringify($json) }}',
+      options: {},
+    },
+  };
+}
+
+module.exports = { RECORDS_PATH, collect, fixedWebhookId, larkbaseTrigger, chain, larkbase, larkbaseCredential, larkbaseGetToken, listRecords, makeItems, makeRows, manualTrigger, webhookTrigger };

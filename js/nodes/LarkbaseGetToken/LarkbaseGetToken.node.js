@@ -99,7 +99,7 @@ class LarkbaseGetToken {
         type: 'string',
         typeOptions: { password: true },
         default: '',
-        description: 'The latest app_ticket Lark pushed to the store app (it changes about hourly)',
+        description: 'Leave empty to use the newest app_ticket a Larkbase Trigger (Lark Events) received in this n8n process; or the latest one Lark pushed (it changes about hourly)',
         displayOptions: { show: { credentialSource: ['fields'], appType: ['store'] } },
       },
       {
@@ -263,6 +263,8 @@ async function tokenParams(context, itemIndex) {
       : /** @type {TokenParams} */ ({
           appId: context.getNodeParameter('appId', itemIndex),
           appSecret: context.getNodeParameter('appSecret', itemIndex),
+          // A store app with an empty App Ticket takes the newest one a Larkbase Trigger received.
+          ...(context.getNodeParameter('appType', itemIndex, 'selfBuilt') === 'store' ? { appType: 'store' } : {}),
           ...storeAppParams(
             context.getNodeParameter('appType', itemIndex, 'selfBuilt'),
             context.getNodeParameter('appTicket', itemIndex, ''),

@@ -1,0 +1,426 @@
+//! Polling a table for records created or changed since the last poll, by a column Lark fills
+//! itself (Created time or Last modified time).
+//!
+//! Each poll searches the table newest first by that column and reads pages until it reaches the
+//! position (the newest time already handed out, and the records handed out at that very
+//! millisecond), so a table of 10,000 records with 100 changes costs one search request. The
+//! position moves only when a poll has read everything up to it: a poll that fails part way hands
+//! out nothing and the next one starts from the same place, and records sharing a millisecond
+//! with the position are told apart by their IDs. Lark's date filters compare days, not
+//! milliseconds, so the position is applied here rather than sent as a filter.
+
+use crate::base::answer::{self, FieldInfo, Page};
+use crate::base::api::{self, Filter, PageQuery, Record, RequestBody, SearchBody, Sort};
+use crate::base::error::BaseError;
+use crate::base::fields::FieldType;
+use crate::base::flow::{Base, Lane, OutRecord, TokenSource};
+use crate::base::params::{object, FromValue};
+use crate::base::value::{take, Value};
+use crate::http::Platform;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// Records per search page (Lark's most).
+pub const PAGE_SIZE: usize = 500;
+/// A poll reads at most this many pages (1,000,000 records) before giving up.
+const MAX_PAGES: usize = 2000;
+/// Reads of the table per poll when records are deleted while it pages (see `read_since`).
+const MAX_READS: usize = 3;
+
+/// Record IDs a position keeps: more records than a table holds changed in one millisecond.
+const MAX_POSITION_IDS: usize = 20_000;
+
+/// Where the last poll stopped: the newest time handed out and the records handed out at it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Position {
+    /// Unix milliseconds.
+    pub time: f64,
+    pub ids: Vec<String>,
+}
+
+/// As the node kept it in its static data (which anyone who edits the workflow can change).
+impl FromValue for Position {
+    fn from_value(value: Value) -> Option<Self> {
+        let mut entries = object(value)?;
+        let Value::Number(time) = take(&mut entries, "time") else {
+            return None;
+        };
+        let Value::List(ids) = take(&mut entries, "ids") else {
+            return None;
+        };
+        if !time.is_finite() || ids.len() > MAX_POSITION_IDS {
+            return None;
+        }
+        let ids = ids.into_iter().map(|id| match id {
+            Value::Text(id) if answer::is_id(&id, "rec") => Some(id),
+            _ => None,
+        });
+        Some(Position {
+            time,
+            ids: ids.collect::<Option<_>>()?,
+        })
+    }
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+pub struct PollOutput {
+    /// New records, oldest first, in Search's shape.
+    pub records: Vec<OutRecord>,
+    /// Where the next poll starts.
+    pub position: Position,
+}
+
+/// The columns a table can be polled by: the ones Lark fills with a time itself.
+pub fn trigger_columns(columns: &[FieldInfo]) -> Vec<&FieldInfo> {
+    columns
+        .iter()
+        .filter(|c| {
+            matches!(
+                FieldType::from_code(c.kind),
+                FieldType::CreatedTime | FieldType::ModifiedTime
+            )
+        })
+        .collect()
+}
+
+/// A record's time in `column`: Unix milliseconds, as Search reads these columns out.
+pub fn time_of(record: &Record, column: &str) -> Option<f64> {
+    let time = match record.fields.get(column)? {
+        Value::Number(n) => *n,
+        Value::Text(t) if t.len() <= 32 => t.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    time.is_finite().then_some(time)
+}
+
+/// The records read past `position`, oldest first, and the position after them. `read` may hold
+/// a record more than once (pages shift while records change); the newest reading counts.
+pub fn advance(position: &Position, read: Vec<(f64, Record)>) -> (Vec<(f64, Record)>, Position) {
+    let mut newest: HashMap<String, (f64, Record)> = HashMap::new();
+    for (time, record) in read {
+        let fresh = time > position.time
+            || (time == position.time && !position.ids.contains(&record.record_id));
+        if !fresh {
+            continue;
+        }
+        match newest.get(&record.record_id) {
+            Some((seen, _)) if *seen >= time => {}
+            _ => {
+                newest.insert(record.record_id.clone(), (time, record));
+            }
+        }
+    }
+    let mut records: Vec<(f64, Record)> = newest.into_values().collect();
+    records.sort_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then_with(|| a.1.record_id.cmp(&b.1.record_id))
+    });
+    let Some(top) = records.last().map(|(time, _)| *time) else {
+        return (records, position.clone());
+    };
+    let mut ids: Vec<String> = if top == position.time {
+        position.ids.clone()
+    } else {
+        Vec::new()
+    };
+    ids.extend(
+        records
+            .iter()
+            .filter(|(time, _)| *time == top)
+            .map(|(_, r)| r.record_id.clone()),
+    );
+    (records, Position { time: top, ids })
+}
+
+/// What a poll is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// n8n's schedule: what is new since `position` (none: start from now, hand out nothing).
+    Scheduled,
+    /// "Fetch Test Event": the newest record, leaving the position where it is.
+    Manual,
+}
+
+/// One poll of `table_id` by `column` (one of `trigger_columns(columns)`), with the caller's
+/// optional filter.
+pub async fn poll<P: Platform, T: TokenSource>(
+    base: &Base<'_, P, T>,
+    table_id: &str,
+    columns: &[FieldInfo],
+    column: &str,
+    filter: Option<Filter>,
+    position: Option<Position>,
+    mode: Mode,
+) -> Result<PollOutput, BaseError> {
+    if !trigger_columns(columns)
+        .iter()
+        .any(|c| c.field_name == column)
+    {
+        return Err(BaseError::invalid(
+            "column",
+            "is not a Created time or Last modified time column of the table: add one in Lark \
+             Base (+ → Created time, or Last modified time) and choose it",
+        ));
+    }
+    let body = SearchBody {
+        sort: vec![Sort {
+            field_name: column.to_owned(),
+            desc: true,
+        }],
+        filter,
+        ..SearchBody::default()
+    };
+    let reader = Reader {
+        base,
+        table_id,
+        column,
+        body,
+    };
+    let out = |records: Vec<(f64, Record)>| records.into_iter().map(|(_, r)| base.out(r)).collect();
+    let (current, start) = match (mode, position) {
+        (Mode::Manual, position) => {
+            let (newest, _) = reader.read_since(None, 1).await?;
+            let records = newest.into_iter().take(1).collect();
+            return Ok(PollOutput {
+                records: out(records),
+                position: position.unwrap_or_default(),
+            });
+        }
+        (Mode::Scheduled, Some(position)) => (position.clone(), Some(position)),
+        (Mode::Scheduled, None) => (Position::default(), None),
+    };
+    let Some(start) = start else {
+        // The first poll: the newest records mark where the next one starts.
+        let (newest, _) = reader.read_since(None, PAGE_SIZE).await?;
+        let (_, position) = advance(&current, newest);
+        return Ok(PollOutput {
+            records: Vec::new(),
+            position: keepable(position)?,
+        });
+    };
+    for _ in 0..MAX_READS {
+        let (read, stable) = reader.read_since(Some(start.time), PAGE_SIZE).await?;
+        if stable {
+            let (records, position) = advance(&start, read);
+            return Ok(PollOutput {
+                records: out(records),
+                position: keepable(position)?,
+            });
+        }
+    }
+    // Records kept being deleted while this poll paged: hand out nothing rather than risk
+    // skipping one; the next poll reads again from the same place.
+    Ok(PollOutput {
+        records: Vec::new(),
+        position: start,
+    })
+}
+
+/// A position the next poll will take back (see `Position::from_value`).
+fn keepable(position: Position) -> Result<Position, BaseError> {
+    if position.ids.len() > MAX_POSITION_IDS {
+        return Err(BaseError::bad_response(
+            "more than 20,000 records share one time in the column",
+            None,
+        ));
+    }
+    Ok(position)
+}
+
+struct Reader<'r, 'a, P: Platform, T: TokenSource> {
+    base: &'r Base<'a, P, T>,
+    table_id: &'r str,
+    column: &'r str,
+    body: SearchBody,
+}
+
+impl<P: Platform, T: TokenSource> Reader<'_, '_, P, T> {
+    /// Records newest first, page by page, until a page reaches below `since` (or, without it,
+    /// below the newest time). `stable` is false when Lark's count of matching records fell
+    /// while paging: a deletion shifts later records onto pages already read, so one may have
+    /// been skipped.
+    async fn read_since(
+        &self,
+        since: Option<f64>,
+        page_size: usize,
+    ) -> Result<(Vec<(f64, Record)>, bool), BaseError> {
+        let s = self.base.settings();
+        let body = RequestBody::Search(self.body.clone()).json();
+        let mut page = PageQuery {
+            page_size: Some(page_size),
+            page_token: None,
+        };
+        let mut read: Vec<(f64, Record)> = Vec::new();
+        let mut first_total: Option<u64> = None;
+        let mut stable = true;
+        let mut tokens_seen = HashSet::new();
+        for _ in 0..MAX_PAGES {
+            let url = api::records_url(
+                &s.base_url,
+                &s.app_token,
+                self.table_id,
+                "search",
+                &page.query(),
+            );
+            let answer: Page<Record> = self
+                .base
+                .call("POST", url, Some(body.clone()), Lane::Read, |data| {
+                    answer::page(data, answer::record)
+                })
+                .await?;
+            if answer.items.len() > page_size {
+                return Err(BaseError::bad_response(
+                    "a page held more items than were asked for",
+                    None,
+                ));
+            }
+            if let (Some(first), Some(now)) = (first_total, answer.total) {
+                stable &= now >= first;
+            }
+            first_total = first_total.or(answer.total);
+            let empty = answer.items.is_empty();
+            let mut lowest: Option<f64> = None;
+            for record in answer.items {
+                if let Some(time) = time_of(&record, self.column) {
+                    lowest = Some(lowest.map_or(time, |l: f64| l.min(time)));
+                    read.push((time, record));
+                }
+            }
+            // Without a position, reading stops below the newest time: enough for its ties.
+            let floor = since.or_else(|| read.iter().map(|(t, _)| *t).reduce(f64::max));
+            let below = match (lowest, floor) {
+                (Some(lowest), Some(floor)) => lowest < floor,
+                _ => true,
+            };
+            if !answer.has_more || below || page_size < PAGE_SIZE {
+                return Ok((read, stable));
+            }
+            match answer.page_token {
+                Some(next) if !empty && tokens_seen.insert(next.clone()) => {
+                    page.page_token = Some(next);
+                }
+                _ => {
+                    return Err(BaseError::bad_response(
+                        "the pages do not move on: has_more with an empty page, or without a new \
+                         page_token",
+                        None,
+                    ))
+                }
+            }
+        }
+        Err(BaseError::bad_response(
+            "the search kept saying has_more past 1,000,000 records",
+            None,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str) -> Record {
+        Record {
+            record_id: id.to_owned(),
+            fields: Value::Object(Vec::new()),
+        }
+    }
+
+    fn ids(records: &[(f64, Record)]) -> Vec<&str> {
+        records.iter().map(|(_, r)| r.record_id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_position_is_read_back_only_as_a_poll_left_it() {
+        let read = |json: &str| Position::from_value(serde_json::from_str(json).unwrap());
+        assert_eq!(
+            read(r#"{"time":5,"ids":["recA","recB"]}"#),
+            Some(Position {
+                time: 5.0,
+                ids: vec!["recA".into(), "recB".into()]
+            })
+        );
+        let too_many = format!(
+            r#"{{"time":5,"ids":[{}]}}"#,
+            vec![r#""recA""#; 20_001].join(",")
+        );
+        for hostile in [
+            r#"{"time":"5","ids":[]}"#,
+            r#"{"time":5}"#,
+            r#"{"time":5,"ids":"recA"}"#,
+            r#"{"time":5,"ids":[1]}"#,
+            r#"{"time":5,"ids":["../x"]}"#,
+            r#"{"time":5,"ids":["recA\u0000"]}"#,
+            r#"{"time":null,"ids":[]}"#,
+            r#"[5,[]]"#,
+            &too_many,
+        ] {
+            assert_eq!(read(hostile), None, "{}", &hostile[..hostile.len().min(40)]);
+        }
+        let cap = Position {
+            time: 1.0,
+            ids: vec!["recA".into(); MAX_POSITION_IDS + 1],
+        };
+        assert!(keepable(cap).is_err());
+    }
+
+    #[test]
+    fn ties_at_the_position_are_told_apart_by_id() {
+        let start = Position {
+            time: 100.0,
+            ids: vec!["a".into(), "b".into()],
+        };
+        let read = vec![
+            (101.0, rec("d")),
+            (100.0, rec("c")),
+            (100.0, rec("b")),
+            (100.0, rec("a")),
+            (99.0, rec("z")),
+        ];
+        let (new, position) = advance(&start, read);
+        assert_eq!(ids(&new), ["c", "d"]);
+        assert_eq!(
+            position,
+            Position {
+                time: 101.0,
+                ids: vec!["d".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn new_ties_join_the_position() {
+        let start = Position {
+            time: 100.0,
+            ids: vec!["a".into()],
+        };
+        let (new, position) = advance(&start, vec![(100.0, rec("b")), (100.0, rec("a"))]);
+        assert_eq!(ids(&new), ["b"]);
+        assert_eq!(position.ids, ["a", "b"]);
+        let (none, same) = advance(&position, vec![(100.0, rec("b")), (100.0, rec("a"))]);
+        assert!(none.is_empty());
+        assert_eq!(same, position);
+    }
+
+    #[test]
+    fn a_record_read_twice_counts_once_at_its_newest_time() {
+        let start = Position::default();
+        let (new, position) = advance(
+            &start,
+            vec![(5.0, rec("a")), (7.0, rec("a")), (6.0, rec("b"))],
+        );
+        assert_eq!(
+            new.iter()
+                .map(|(t, r)| (*t, r.record_id.as_str()))
+                .collect::<Vec<_>>(),
+            [(6.0, "b"), (7.0, "a")]
+        );
+        assert_eq!(
+            position,
+            Position {
+                time: 7.0,
+                ids: vec!["a".into()]
+            }
+        );
+    }
+}
