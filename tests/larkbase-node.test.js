@@ -183,6 +183,16 @@ test('Larkbase Get Token → Larkbase: an upsert of 1,200 items creates, a secon
   assert.equal(lark.base.stats.largestBatch <= 500, true);
 });
 
+test('a create of 1,200 items that are all alike makes 1,200 records: no two batches share a client token', async () => {
+  const tableId = newTable('alike');
+  const params = viaToken({ table: locator(tableId), operation: 'create', columns: autoMap });
+  const items = Array.from({ length: 1200 }, () => ({ Key: 'Todo', access_token: token }));
+  const out = await run(executeContext({ items, params }));
+  assert.ok(out.every((o) => o.json.error === undefined && /^rec/.test(String(o.json.record_id))), JSON.stringify(out.find((o) => o.json.error)?.json));
+  assert.equal(new Set(out.map((o) => o.json.record_id)).size, 1200);
+  assert.equal(lark.base.records(BASE, tableId).length, 1200);
+});
+
 test('Search returns every record across pages, paired to its input item, text as plain strings', async () => {
   const tableId = newTable('search');
   lark.base.addRecords(BASE, tableId, Array.from({ length: 1234 }, (_, n) => ({ Key: `S-${n}`, Amount: n })));

@@ -540,6 +540,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
     ) {
         let kinds: HashMap<&str, FieldType> =
             columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+        let mut tokens_used = HashSet::new();
         for batch in creates.chunks(plan::MAX_WRITE_BATCH) {
             if results.stopped {
                 for (position, _) in batch {
@@ -557,10 +558,15 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             })
             .json();
             let items: Vec<u32> = batch.iter().map(|(_, row)| row.item).collect();
-            // Made from the call's client token and the batch itself: the same client_token on
-            // every attempt, and on any later call that sends the same rows with the same client
-            // token, so that a create Lark applied but whose answer was lost is not applied twice.
-            let client_token = batch_client_token(&self.client_token, &body);
+            // Made from the call's client token and the batch itself (and how many batches of the
+            // same rows came before it): the same client_token on every attempt, and on any later
+            // call that sends the same rows with the same client token, so that a create Lark
+            // applied but whose answer was lost is not applied twice; and never the same for two
+            // batches of one call, which Lark would take for one.
+            let mut client_token = batch_client_token(&self.client_token, &body);
+            while !tokens_used.insert(client_token.clone()) {
+                client_token = batch_client_token(&client_token, &body);
+            }
             let url = self.records_url(
                 table_id,
                 "batch_create",

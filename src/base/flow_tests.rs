@@ -1436,6 +1436,31 @@ fn every_cell_lark_echoes_must_match_and_ids_are_new_to_the_call() {
 }
 
 #[test]
+fn batches_of_the_same_rows_in_one_call_get_tokens_of_their_own() {
+    let mut s = settings();
+    s.client_token = Some("0f8c1b2a-3d4e-4f50-8a6b-7c8d9e0f1a2b".into());
+    let tokens_of = |count: usize| {
+        let fake = Fake::default();
+        let input: Vec<Json> = (0..count)
+            .map(|_| json!({"fields": {"Key": "same"}}))
+            .collect();
+        let results = with(&fake, &s, |b| {
+            block_on(b.create("t", rows(input), Unknown::Error))
+        })
+        .unwrap();
+        assert!(results.iter().all(|r| r.outcome.is_ok()));
+        let sent = fake.sent.borrow();
+        sent.iter()
+            .filter_map(|r| r.url.split("client_token=").nth(1).map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    let three = tokens_of(1500);
+    assert_eq!(three.iter().collect::<HashSet<_>>().len(), 3);
+    assert_eq!(three, tokens_of(1500), "the same call makes the same ones");
+    assert_eq!(tokens_of(1000), three[..2], "and the first batches alike");
+}
+
+#[test]
 fn a_failed_batch_sent_again_alone_with_its_client_token_gets_the_same_one() {
     let mut s = settings();
     s.client_token = Some("0f8c1b2a-3d4e-4f50-8a6b-7c8d9e0f1a2b".into());
