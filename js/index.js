@@ -597,13 +597,14 @@ function rowsAfterBreak(rows, sent) {
  * @param {Record<string, unknown>} credential
  */
 function secretWithholder(credential) {
+  const secret = credential.appSecret;
   /** @type {Map<string, boolean>} */
   const searched = new Map();
   const holds = (/** @type {string} */ text) => {
     let found = searched.get(text);
     if (found === undefined) {
       try {
-        found = instance(tokenModule).holdsSecret(credential, text);
+        found = typeof secret === 'string' && instance(tokenModule).holdsSecret(secret, text);
       } catch {
         // When the search itself fails, the text is not shown.
         found = true;

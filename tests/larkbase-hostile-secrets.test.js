@@ -140,6 +140,19 @@ test("the server's msg echoes a secret after 900 or 5,000 other characters: with
   assert.deepEqual(shown, []);
 });
 
+test("a credential with settings getToken alone would refuse (the call overrides them): the App Secret in msg is still withheld", async () => {
+  const { id } = world.table([{ Key: 'A' }]);
+  world.hostile.setMode({ name: 'echo', secret: 'app', form: (/** @type {string} */ s) => s, where: 'msg' });
+  for (const odd of [{ timeoutMs: 400_000 }, { deadlineMs: 3_600_000 }, { deadlineMs: 0 }, { cache: 'false' }]) {
+    const params = world.viaCredential(id);
+    params.credential = { ...params.credential, ...odd };
+    const label = `credential with ${JSON.stringify(odd)}`;
+    const outcome = await world.alongside(label, () => lb.searchRecords(params), { keep: false });
+    failedWith(outcome, 'LARK_ERROR', label);
+    assertNoSecret(label, errorsOf(outcome), world.secrets());
+  }
+});
+
 test('escapes written in full width or split by invisible characters are decoded after folding: withheld', async () => {
   const shown = await echoed(ESCAPES_FOLDED, { where: 'msg' }, (p) => lb.searchRecords(p), (o, l) => failedWith(o, 'LARK_ERROR', l));
   assert.deepEqual(shown, [], 'these spellings of a secret were shown in the error');

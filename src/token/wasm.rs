@@ -262,11 +262,12 @@ pub fn restore_cache(#[wasm_bindgen(unchecked_param_type = "CacheEntry[]")] entr
     });
 }
 
-/// Whether `text` holds the App Secret of `params` (getToken's params) in any spelling: for texts
-/// that another module put in an error, which must never have the secret.
+/// Whether `text` holds `app_secret` (as getToken reads it: surrounding white space dropped) in any
+/// spelling: for texts that another module put in an error, which must never show it. Takes the
+/// secret alone, so that the search never depends on the other params being valid.
 #[wasm_bindgen(js_name = holdsSecret)]
-pub fn holds_secret(params: JsValue, text: &str) -> bool {
-    read_params(params).is_ok_and(|p| SecretForms::of(p.app_secret.expose()).found_in(text))
+pub fn holds_secret(app_secret: &str, text: &str) -> bool {
+    SecretForms::of(app_secret.trim()).found_in(text)
 }
 
 /// Keeps `params.appTicket` as the newest app_ticket of the store app `params.appId` (at
