@@ -106,6 +106,8 @@ const baseModule = {
 
 /** Errors made here for a call whose instance broke: those calls may be run again. */
 const brokeUnder = new WeakSet();
+/** Instances that broke: what still runs on one may send nothing more (see `fenced`). */
+const dead = new WeakSet();
 
 /**
  * A module's instance. Modules are compiled on their first call, so that requiring the package
@@ -309,6 +311,7 @@ function track(slot, core, call) {
  * @param {unknown} _thrown
  */
 function broken(slot, broke, _thrown) {
+  dead.add(/** @type {object} */ (broke));
   const error = internalError(slot.errorName);
   brokeUnder.add(error);
   if (broke === slot.core) {
@@ -419,7 +422,7 @@ function larkbaseCall(operation, params) {
   const recover = writes ? () => ({ items: rowsAfterBreak(rows, sent) }) : undefined;
   // Params and results cross as JSON text, which the module reads and writes far faster than it
   // walks JS objects.
-  return withheld(credential, run(baseModule, (core) => core.larkbase(operation, copy, host).then((json) => JSON.parse(json)), recover));
+  return withheld(credential, run(baseModule, (core) => core.larkbase(operation, copy, fenced(host, core)).then((json) => JSON.parse(json)), recover));
 }
 
 /**
@@ -445,6 +448,27 @@ function baseHost(credential, fetch) {
   host.domain = typeof credential.domain === 'string' ? credential.domain : undefined;
   host.app = `${String(credential.appId)} ${String(credential.domain ?? 'lark')}`;
   return host;
+}
+
+/**
+ * `host` for a call on `core`, fenced: once `core` has broken, the call's outcome has been given
+ * (rows of batches not sent yet are NOT_SENT), so what still runs on it may send nothing more.
+ *
+ * @param {import('../pkg/larkbase_base').LarkbaseHost} host
+ * @param {object} core
+ * @returns {import('../pkg/larkbase_base').LarkbaseHost}
+ */
+function fenced(host, core) {
+  // A fetch that is no function is refused by the module before anything is sent.
+  if (host.fetch !== undefined && host.fetch !== null && typeof host.fetch !== 'function') return host;
+  const refused = () => Promise.reject(new Error('the instance this call ran on was retired'));
+  const send = /** @type {Function | undefined} */ (host.fetch) ?? fetch;
+  return {
+    ...host,
+    fetch: (/** @type {unknown} */ url, /** @type {unknown} */ init) => (dead.has(core) ? refused() : send(url, init)),
+    tokens: host.tokens && ((renew, withinMs) => (dead.has(core) ? refused() : /** @type {Function} */ (host.tokens)(renew, withinMs))),
+    journal: host.journal && ((items, clientToken) => dead.has(core) || /** @type {Function} */ (host.journal)(items, clientToken)),
+  };
 }
 
 /**
@@ -720,7 +744,7 @@ function handleLarkEvent(body, input, credential, fetch) {
   }
   const host = baseHost(plain, fetch);
   const retryLater = () => answer(500, 'retryLater', 'not handled, try again later');
-  return withheld(plain, run(baseModule, (core) => core.larkbaseEvent(body, json, host).then((out) => JSON.parse(out)), retryLater));
+  return withheld(plain, run(baseModule, (core) => core.larkbaseEvent(body, json, fenced(host, core)).then((out) => JSON.parse(out)), retryLater));
 }
 
 /**
@@ -763,7 +787,7 @@ function triggerCall(name, params) {
   }
   const { copy, credential, fetch } = input;
   const host = baseHost(credential, fetch);
-  return withheld(credential, run(baseModule, (core) => core[name](copy, host).then((out) => (typeof out === 'string' ? JSON.parse(out) : undefined))));
+  return withheld(credential, run(baseModule, (core) => core[name](copy, fenced(host, core)).then((out) => (typeof out === 'string' ? JSON.parse(out) : undefined))));
 }
 
 module.exports = {

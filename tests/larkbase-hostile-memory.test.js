@@ -163,8 +163,12 @@ test('a trap in the module mid-write: sent rows may have been applied (with the 
   }
   for (const item of items.slice(500)) assert.equal(item.error.clientToken, undefined);
   assertNoSecret('a create whose module traps', errorsOf(outcome), world.secrets());
-  // The held batch was applied; the same rows again with the client token create nothing twice.
+  // The held batch was applied; what still runs on the broken instance sends nothing more (its
+  // NOT_SENT rows stay unsent); the same rows again with the client token create nothing twice.
+  const createsAtTrap = hostile.count('batch_create');
   hostile.state.release?.();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.equal(hostile.count('batch_create'), createsAtTrap, 'the broken instance sent the NOT_SENT rows after all');
   hostile.setMode({ name: 'honest' });
   const again = await world.alongside('the same rows again, with the client token', () => lb.createRecords({ ...params, clientToken }));
   assert.deepEqual(tally(again.value), { created: 600 });
@@ -185,6 +189,8 @@ test('a trap mid-upsert: the sent update may have been applied, the unsent creat
   made.base.at(-1).abortForTests(true);
   const outcome = await upserting;
   hostile.state.release?.();
+  // Time for the broken instance to go on, were it let: it may not send the create.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   const [updated, created] = outcome.value.items;
   assert.equal(updated.error?.code, 'INTERNAL_ERROR');
   assert.match(updated.error.message, /may have been applied/);
