@@ -10,6 +10,7 @@
 
 const assert = require('node:assert/strict');
 const { DEMO_BASE } = require('../lark-stand-in');
+const { ORDERS } = require('../../scripts/demo');
 const ed = require('./n8n-editor');
 
 /** A table a new user upserts into: its key (Email) is not its primary column (Name). */
@@ -69,7 +70,8 @@ function larkbaseEditorFlows({ page, url, lark, screenshot }) {
     await screenshot('larkbase-03-columns-and-types', notice);
 
     const tables = await ed.openList(page, 'table');
-    assert.deepEqual(await tables.items.allInnerTexts(), ['Tasks', 'Customers']);
+    // The demo base's tables, then the one this flow added.
+    assert.deepEqual(await tables.items.allInnerTexts(), ['Tasks', ORDERS.name, 'Customers']);
     await screenshot('larkbase-04-table-list');
     await tables.items.filter({ hasText: 'Customers' }).click();
 
