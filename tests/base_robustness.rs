@@ -126,9 +126,9 @@ proptest! {
         if let Ok(answer) = common::decode::<Answer>(text.as_bytes()) {
             let data = answer.data;
             for result in [
-                answer::page(data.clone(), answer::record).map(|p| p.items.len()),
-                answer::page(data.clone(), answer::table).map(|p| p.items.len()),
-                answer::page(data.clone(), answer::field).map(|p| p.items.len()),
+                answer::page(data.clone(), &answer::record).map(|p| p.items.len()),
+                answer::page(data.clone(), &answer::table).map(|p| p.items.len()),
+                answer::page(data.clone(), &answer::field).map(|p| p.items.len()),
                 answer::records(data.clone()).map(|r| r.len()),
                 answer::found(data.clone()).map(|f| f.records.len()),
                 answer::deleted(data).map(|d| d.len()),

@@ -101,7 +101,10 @@ pub fn is_id(text: &str, prefix: &str) -> bool {
 }
 
 /// A page of `data`, each item read by `item`.
-pub fn page<T>(data: Value, item: fn(Value) -> Result<T, Problem>) -> Result<Page<T>, Problem> {
+pub fn page<T>(
+    data: Value,
+    item: &dyn Fn(Value) -> Result<T, Problem>,
+) -> Result<Page<T>, Problem> {
     let Value::Object(entries) = data else {
         return Err("data is missing or not an object");
     };
@@ -151,7 +154,7 @@ fn is_page_token(token: &str) -> bool {
 /// A list of `data`'s entry `key`; missing or `null` is empty.
 fn list<T>(
     value: Value,
-    item: fn(Value) -> Result<T, Problem>,
+    item: &dyn Fn(Value) -> Result<T, Problem>,
     not_a_list: Problem,
 ) -> Result<Vec<T>, Problem> {
     match value {
@@ -171,7 +174,7 @@ fn entry_list<T>(
     let Value::Object(entries) = data else {
         return Err("data is missing or not an object");
     };
-    list(take(entries, key), item, not_a_list)
+    list(take(entries, key), &item, not_a_list)
 }
 
 pub fn record(value: Value) -> Result<Record, Problem> {
@@ -312,14 +315,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(answer.code.as_whole(), Some(0));
-        let page = page(answer.data, record).unwrap();
+        let page = page(answer.data, &record).unwrap();
         assert!(page.has_more);
         assert_eq!(page.page_token.as_deref(), Some("pt1"));
         assert_eq!(page.total, Some(3));
         assert_eq!(page.items[0].record_id, "recA1");
         let empty = super::page(
             data(r#"{"code":0,"data":{"has_more":false,"items":null,"page_token":""}}"#),
-            record,
+            &record,
         )
         .unwrap();
         assert!(empty.items.is_empty() && empty.page_token.is_none());
@@ -337,7 +340,7 @@ mod tests {
                 r#"{"data":{"items":[{"field_id":"fld1","field_name":"Status","type":3,"is_primary":false,
                 "ui_type":"SingleSelect","property":{"options":[{"name":"Todo","id":"opt1","color":0}]}}]}}"#,
             ),
-            field,
+            &field,
         )
         .unwrap();
         let column = fields.items[0].clone().into_field();
@@ -345,7 +348,7 @@ mod tests {
         assert_eq!(column.ui_type.as_deref(), Some("SingleSelect"));
         let tables = super::page(
             data(r#"{"data":{"items":[{"table_id":"tblB2","name":"T","revision":4}]}}"#),
-            table,
+            &table,
         )
         .unwrap();
         assert_eq!(tables.items[0].table_id, "tblB2");
@@ -403,7 +406,7 @@ mod tests {
         ] {
             let v = data(json);
             let problem = match reader {
-                "page" => page(v, record).map(|_| ()),
+                "page" => page(v, &record).map(|_| ()),
                 "records" => records(v).map(|_| ()),
                 "deleted" => deleted(v).map(|_| ()),
                 _ => found(v).map(|_| ()),
@@ -418,6 +421,6 @@ mod tests {
             r#"{{"data":{{"page_token":"{}"}}}}"#,
             "p".repeat(MAX_PAGE_TOKEN_CHARS + 1)
         );
-        assert!(page(data(&long), record).is_err());
+        assert!(page(data(&long), &record).is_err());
     }
 }

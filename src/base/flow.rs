@@ -242,7 +242,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         let s = self.settings;
         let url = |page: &PageQuery| api::tables_url(&s.base_url, &s.app_token, page);
         let (tables, _) = self
-            .all_pages("GET", url, None, Pages::list(None), answer::table)
+            .all_pages("GET", url, None, Pages::list(None), &answer::table)
             .await?;
         Ok(tables)
     }
@@ -251,7 +251,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         let s = self.settings;
         let url = |page: &PageQuery| api::fields_url(&s.base_url, &s.app_token, table_id, page);
         let (fields, _) = self
-            .all_pages("GET", url, None, Pages::list(None), answer::field)
+            .all_pages("GET", url, None, Pages::list(None), &answer::field)
             .await?;
         Ok(fields)
     }
@@ -263,19 +263,21 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         body: SearchBody,
         limit: Option<usize>,
     ) -> Result<SearchResult, BaseError> {
-        let (records, total) = self.search_raw(table_id, body, limit).await?;
-        Ok(SearchResult {
-            records: records.into_iter().map(|r| self.out(r)).collect(),
-            total,
-        })
+        // Each page's records become their JSON text as the page is read: held as trees until
+        // the end, a search took ten times its answers' size.
+        let out = |value| answer::record(value).map(|record| self.out(record));
+        let (records, total) = self.search_pages(table_id, body, limit, &out).await?;
+        Ok(SearchResult { records, total })
     }
 
-    async fn search_raw(
+    /// Every page of a search, each record read by `item`.
+    async fn search_pages<I>(
         &self,
         table_id: &str,
         body: SearchBody,
         limit: Option<usize>,
-    ) -> Result<(Vec<Record>, Option<u64>), BaseError> {
+        item: &dyn Fn(Value) -> Result<I, Problem>,
+    ) -> Result<(Vec<I>, Option<u64>), BaseError> {
         let s = self.settings;
         let url = |page: &PageQuery| {
             api::records_url(&s.base_url, &s.app_token, table_id, "search", &page.query())
@@ -286,8 +288,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             most: MAX_SEARCH_PAGES,
             limit,
         };
-        self.all_pages("POST", url, Some(body), pages, answer::record)
-            .await
+        self.all_pages("POST", url, Some(body), pages, item).await
     }
 
     /// Records by ID, 100 per call; an ID that is not there fails its item as not found.
@@ -509,7 +510,9 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 filter: plan::lookup_filter(&keys, &wanted),
                 ..SearchBody::default()
             };
-            let (records, _) = self.search_raw(table_id, body, None).await?;
+            // Only the key cells are kept of each record, whatever else the answer holds.
+            let key_cells = |value| answer::record(value).map(|r| plan::key_cells(r, &keys));
+            let (records, _) = self.search_pages(table_id, body, None, &key_cells).await?;
             plan::index_records(&records, &keys)
         };
         let mut updates = Vec::new();
@@ -700,7 +703,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         url_for: impl Fn(&PageQuery) -> String,
         body: Option<String>,
         pages: Pages,
-        item: fn(Value) -> Result<I, Problem>,
+        item: &dyn Fn(Value) -> Result<I, Problem>,
     ) -> Result<(Vec<I>, Option<u64>), BaseError> {
         let mut items: Vec<I> = Vec::new();
         let mut query = PageQuery::default();
@@ -725,12 +728,15 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             let page: Page<I> = match answer {
                 // A page too large to read at once (wide rows, long cells) is asked for again,
                 // smaller, so that no answer blocks the event loop for long.
+                // The cap on pages stays: a server whose pages never fit would otherwise be asked
+                // for a million pages of one record.
                 Err(e) if e.oversized && wanted > 1 => {
                     size = wanted / 2;
-                    most = match total {
-                        Some(all) => pages_for(all, items.len(), size).saturating_add(number),
-                        None => pages.most.saturating_mul(pages.size / size.max(1)),
-                    };
+                    if let Some(all) = total {
+                        most = pages_for(all, items.len(), size)
+                            .saturating_add(number)
+                            .min(pages.most);
+                    }
                     continue;
                 }
                 other => other?,

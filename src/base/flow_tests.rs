@@ -1348,6 +1348,37 @@ fn a_page_too_large_to_read_at_once_is_asked_for_again_smaller() {
 }
 
 #[test]
+fn pages_asked_for_smaller_still_end_at_the_cap_on_pages() {
+    let zeros = vec![0; answer::MAX_VALUES];
+    for total in [None, Some(1e12)] {
+        let fake = Fake::default();
+        for _ in 0..8 {
+            fake.script(
+                200,
+                json!({"code": 0, "data": {"items": [{"record_id": "recWide", "fields": {"x": zeros}}]}}),
+            );
+        }
+        for n in 0..MAX_SEARCH_PAGES + 100 {
+            fake.script(
+                200,
+                json!({"code": 0, "data": {"items": [{"record_id": format!("rec{n}"), "fields": {}}],
+                       "has_more": true, "page_token": format!("p{n}"), "total": total}}),
+            );
+        }
+        let e = with(&fake, &settings(), |b| {
+            block_on(b.search("t", SearchBody::default(), None))
+        })
+        .unwrap_err();
+        assert_eq!(e.code, BaseErrorCode::BadResponse, "{total:?}");
+        assert!(
+            fake.sent.borrow().len() <= MAX_SEARCH_PAGES + 8,
+            "{total:?}: {} requests",
+            fake.sent.borrow().len()
+        );
+    }
+}
+
+#[test]
 fn a_token_far_into_a_long_text_is_still_withheld() {
     let fake = Fake::default();
     let long = "x".repeat(5000);

@@ -293,6 +293,20 @@ fn row_key(row: &Row, keys: &[Field]) -> Result<Key, BaseError> {
         .collect()
 }
 
+/// `record` with only its cells in `keys`: what an upsert's lookup keeps of each record it reads.
+pub fn key_cells(record: Record, keys: &[Field]) -> Record {
+    let fields = match record.fields {
+        Value::Object(cells) => Value::Object(
+            cells
+                .into_iter()
+                .filter(|(name, _)| keys.iter().any(|k| k.name == *name))
+                .collect(),
+        ),
+        _ => Value::Null,
+    };
+    Record { fields, ..record }
+}
+
 /// The record IDs of the table's rows by key; rows with an empty key cell match nothing.
 pub fn index_records(records: &[Record], keys: &[Field]) -> HashMap<Key, Vec<String>> {
     let mut index: HashMap<Key, Vec<String>> = HashMap::new();

@@ -265,7 +265,7 @@ impl<P: Platform, T: TokenSource> Reader<'_, '_, P, T> {
             let answer: Page<Record> = self
                 .base
                 .call("POST", url, Some(body.clone()), Lane::Read, |data| {
-                    answer::page(data, answer::record)
+                    answer::page(data, &answer::record)
                 })
                 .await?;
             if answer.items.len() > page_size {
