@@ -7,6 +7,7 @@
 // no time (so the one-call-per-item way meets no write conflicts, which real Lark would return to its
 // concurrent calls). Each way runs twice: into an empty table (all creates), then again (all updates).
 // Prints the requests each way sent and its times; asserts only that both ways did the work.
+// bench/limits-n8n.js builds its workflows with the two ways exported here.
 
 const fs = require('node:fs');
 const os = require('node:os');

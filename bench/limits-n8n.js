@@ -142,7 +142,7 @@ async function upserts(n8n) {
           fmt(r.nodeS, 2),
           fmt(r.wallS, 1),
           floor(r.passed, 10),
-          r.ok ? `${fmt((r.nodeS * scale) / 60, 1)} min, ${Math.round(r.sent * scale)} requests` : '-',
+          r.ok ? `${fmt((r.nodeS * scale) / 60, 1)} min, ${Math.round(r.sent * scale)} requests` : `never: it fails (${fmt((2 * ROWS) / 10 / 60, 1)} min at the floor)`,
         ]);
       } finally {
         standIn.stop();
@@ -153,12 +153,14 @@ async function upserts(n8n) {
   }
   table(`An upsert in real n8n ${n8n.version} against 10 Lark Base requests a second (n8n execute)`, [
     'way', 'run', 'rows', 'execution succeeded', 'requests sent', 'requests refused', 'records in the table', 'node time (s)', 'wall time (s)',
-    'floor (s)', `EXTRAPOLATED to ${ROWS.toLocaleString('en')} rows (node time × ${ROWS / SAMPLE})`,
+    'floor (s)', `EXTRAPOLATED to ${ROWS.toLocaleString('en')} rows at the sample's pace (× ${ROWS / SAMPLE})`,
   ], rows);
   console.log(
     "\nFloor: the requests that went through at 10 a second, in fixed one-second windows entered at a window's start. Node time: n8n's executionTime of the upsert's nodes, every run of them " +
       '(Retry On Fail runs a node again from its first item). Wall time: the whole `n8n execute`, start-up included. ' +
-      `The one-call-per-item way ran on ${SAMPLE} rows only; its last column is an extrapolation, not a measure.`,
+      `The one-call-per-item way ran on ${SAMPLE} rows only; its last column is an extrapolation, not a measure. ` +
+      `Whatever its settings, it needs at least ${(2 * ROWS).toLocaleString('en')} requests (a search and a write per row) for ${ROWS.toLocaleString('en')} rows: ` +
+      `${fmt((2 * ROWS) / 10 / 60, 1)} minutes at 10 a second.`,
   );
 }
 
