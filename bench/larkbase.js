@@ -7,6 +7,7 @@
 // no time (so the one-call-per-item way meets no write conflicts, which real Lark would return to its
 // concurrent calls). Each way runs twice: into an empty table (all creates), then again (all updates).
 // Prints the requests each way sent and its times; asserts only that both ways did the work.
+// bench/limits-n8n.js builds its workflows with the two ways exported here.
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -45,13 +46,21 @@ async function startStandInWithBase() {
 }
 
 /**
+ * How the HTTP Request nodes of the one-call-per-item way are set: n8n's defaults, or what a
+ * careful user sets against a rate limit (Options → Batching; Settings → Retry On Fail).
+ *
+ * @typedef {{ batching?: { batchSize: number, batchInterval: number }, retry?: { maxTries: number, waitBetweenTries: number } }} HttpSettings
+ */
+
+/**
  * n8n's HTTP Request node with the token from Larkbase Get Token.
  *
  * @param {string} name @param {string} method @param {string} url @param {string | undefined} jsonBody
  * @param {[number, number]} position
+ * @param {HttpSettings} [settings]
  * @returns {import('../tests/e2e/workflows').WorkflowNode}
  */
-function http(name, method, url, jsonBody, position) {
+function http(name, method, url, jsonBody, position, settings = {}) {
   return {
     id: name.replace(/\W+/g, '-').toLowerCase(),
     name,
@@ -64,8 +73,9 @@ function http(name, method, url, jsonBody, position) {
       sendHeaders: true,
       headerParameters: { parameters: [{ name: 'Authorization', value: `=Bearer {{ ${TOKEN} }}` }] },
       ...(jsonBody ? { sendBody: true, specifyBody: 'json', jsonBody } : {}),
-      options: {},
+      options: settings.batching ? { batching: { batch: settings.batching } } : {},
     },
+    ...(settings.retry ? { retryOnFail: true, ...settings.retry } : {}),
   };
 }
 
@@ -75,9 +85,10 @@ function http(name, method, url, jsonBody, position) {
  * Unix milliseconds), as they must be there.
  *
  * @param {string} url
+ * @param {{ id?: string, rows?: number, appToken?: string, table?: string, settings?: HttpSettings }} [options]
  */
-function oneCallPerItem(url) {
-  const records = `${url}/open-apis/bitable/v1/apps/${APP_TOKEN}/tables/${TABLES.http}/records`;
+function oneCallPerItem(url, { id = 'benchHttpUpsert1', rows = ROWS, appToken = APP_TOKEN, table: tableId = TABLES.http, settings = {} } = {}) {
+  const records = `${url}/open-apis/bitable/v1/apps/${appToken}/tables/${tableId}/records`;
   const row = "$('Make rows').item.json";
   const fields = `{ Key: ${row}.Key, Name: ${row}.Name, Amount: ${row}.Amount, Status: ${row}.Status, Due: new Date(${row}.Due).getTime(), Paid: ${row}.Paid }`;
   const find = http(
@@ -86,6 +97,7 @@ function oneCallPerItem(url) {
     `${records}/search?page_size=1`,
     '={{ JSON.stringify({ filter: { conjunction: "and", conditions: [{ field_name: "Key", operator: "is", value: [$json.Key] }] } }) }}',
     [660, 0],
+    settings,
   );
   /** @type {import('../tests/e2e/workflows').WorkflowNode} */
   const found = {
@@ -103,12 +115,12 @@ function oneCallPerItem(url) {
       options: {},
     },
   };
-  const update = http('Update record', 'PUT', `=${records}/{{ $json.data.items[0].record_id }}`, `={{ JSON.stringify({ fields: ${fields} }) }}`, [1100, -100]);
-  const create = http('Create record', 'POST', records, `={{ JSON.stringify({ fields: ${fields} }) }}`, [1100, 100]);
-  const workflow = wf.chain('benchHttpUpsert1', `Upsert ${ROWS} rows, one HTTP call per item`, [
+  const update = http('Update record', 'PUT', `=${records}/{{ $json.data.items[0].record_id }}`, `={{ JSON.stringify({ fields: ${fields} }) }}`, [1100, -100], settings);
+  const create = http('Create record', 'POST', records, `={{ JSON.stringify({ fields: ${fields} }) }}`, [1100, 100], settings);
+  const workflow = wf.chain(id, `Upsert ${rows} rows, one HTTP call per item`, [
     wf.manualTrigger(),
     wf.larkbaseGetToken({ baseUrl: url, ...DEMO_APP }),
-    wf.makeRows(url, { count: ROWS }),
+    wf.makeRows(url, { count: rows }),
     find,
     found,
   ]);
@@ -119,13 +131,16 @@ function oneCallPerItem(url) {
   return { workflow, nodes: [find.name, found.name, update.name, create.name] };
 }
 
-/** @param {string} url */
-function withTheNode(url) {
-  const workflow = wf.chain('benchNodeUpsert1', `Upsert ${ROWS} rows with the Larkbase node`, [
+/**
+ * @param {string} url
+ * @param {{ id?: string, rows?: number, appToken?: string, table?: string }} [options]
+ */
+function withTheNode(url, { id = 'benchNodeUpsert1', rows = ROWS, appToken = APP_TOKEN, table: tableId = TABLES.node } = {}) {
+  const workflow = wf.chain(id, `Upsert ${rows} rows with the Larkbase node`, [
     wf.manualTrigger(),
     wf.larkbaseGetToken({ baseUrl: url, ...DEMO_APP }),
-    wf.makeRows(url, { count: ROWS }),
-    wf.larkbase({ baseUrl: url, accessToken: `={{ ${TOKEN} }}`, base: APP_TOKEN, table: TABLES.node, operation: 'upsert', keys: ['Key'] }),
+    wf.makeRows(url, { count: rows }),
+    wf.larkbase({ baseUrl: url, accessToken: `={{ ${TOKEN} }}`, base: appToken, table: tableId, operation: 'upsert', keys: ['Key'] }),
   ]);
   return { workflow, nodes: ['Larkbase'] };
 }
@@ -183,7 +198,11 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+module.exports = { EXECUTE_TIMEOUT_MS, TOKEN, oneCallPerItem, withTheNode };
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -22,6 +22,11 @@ function table(title, header, rows) {
 }
 
 /**
+ * @typedef {{ tokenRequests: number, baseRequests: number, base: { writeConflicts: number, byAction: Record<string, number> },
+ *   baseRateLimit: { passed: number, refused: number } }} StandInStats
+ */
+
+/**
  * `tests/lark-stand-in.js` in its own process on a random port, its rate limit off.
  *
  * @param {Record<string, string>} [env] more settings for the stand-in
@@ -40,6 +45,10 @@ async function startStandInProcess(env = {}) {
     async tokenRequests() {
       const stats = await (await fetch(`${url}/stand-in/stats`)).json();
       return /** @type {number} */ (stats.tokenRequests);
+    },
+    /** Everything the stand-in counts (`/stand-in/stats`): token and Lark Base requests, its rate limit's. */
+    async stats() {
+      return /** @type {StandInStats} */ (await (await fetch(`${url}/stand-in/stats`)).json());
     },
     stop: () => child.kill(),
   };

@@ -487,7 +487,10 @@ if (require.main === module) {
   const port = Number(process.argv[2] ?? 8787);
   const rateLimitPerSecond = Number(process.env.LARK_STAND_IN_RATE_LIMIT ?? 100);
   const writeLatencyMs = process.env.LARK_STAND_IN_WRITE_LATENCY_MS === undefined ? undefined : Number(process.env.LARK_STAND_IN_WRITE_LATENCY_MS);
-  startStandIn({ port, rateLimitPerSecond, writeLatencyMs }).then((standIn) => {
+  // A BaseRateLimit as JSON, e.g. {"perSecond":5,"status":429,"headers":"retry-after"}: the benchmarks'.
+  const baseLimit = process.env.LARK_STAND_IN_BASE_RATE_LIMIT;
+  const baseRateLimit = baseLimit ? /** @type {BaseRateLimit} */ (JSON.parse(baseLimit)) : undefined;
+  startStandIn({ port, rateLimitPerSecond, writeLatencyMs, baseRateLimit }).then((standIn) => {
     seedDemoBase(standIn);
     console.log(`Lark stand-in on ${standIn.url} (demo App ID ${DEMO_APP.appId}; its secret is in the README)`);
   });
