@@ -23,6 +23,9 @@ const ROUNDS: usize = 3;
 /// Only the start of a long text is searched; callers show less than this (see `error`), and
 /// the longest spelling of a 256-character secret (`\uXXXX` each) still fits after it.
 pub const SEARCHED_CHARS: usize = 4096;
+/// A text cut short (ending in `…`, as errors cut them) whose end is the start of a spelling this
+/// long or longer holds the secret too: the rest of it was cut off, not absent.
+const CUT_FORM_CHARS: usize = 4;
 
 /// The spellings of one secret, folded as the normalised text is.
 pub struct SecretForms {
@@ -95,6 +98,11 @@ impl SecretForms {
 
     /// Whether `text` holds the secret in any spelling this module knows.
     pub fn found_in(&self, text: &str) -> bool {
+        if let Some(shown) = text.strip_suffix('…') {
+            if self.begun_at_end(shown) {
+                return true;
+            }
+        }
         let decoders: [fn(&str) -> String; 5] = [
             decode_backslash,
             decode_unicode_escapes,
@@ -134,6 +142,24 @@ impl SecretForms {
             layer = next;
         }
         false
+    }
+
+    /// Whether `text` ends with the start of a spelling: where a cut fell inside the secret.
+    fn begun_at_end(&self, text: &str) -> bool {
+        let tail: Vec<char> = text.chars().rev().take(SEARCHED_CHARS).collect();
+        let folded = fold(
+            &tail.into_iter().rev().collect::<String>(),
+            self.drop_punctuation,
+        );
+        self.forms.iter().any(|form| {
+            let Some((four, _)) = form.char_indices().nth(CUT_FORM_CHARS) else {
+                return false;
+            };
+            let first = &form[..four];
+            folded
+                .match_indices(first)
+                .any(|(at, _)| folded.get(at..).is_some_and(|end| form.starts_with(end)))
+        })
     }
 
     fn holds_form(&self, text: &str) -> bool {
@@ -752,6 +778,26 @@ mod tests {
         ] {
             assert!(!forms().found_in(text), "{text}");
         }
+    }
+
+    #[test]
+    fn a_text_cut_inside_the_secret_holds_it() {
+        let start: String = SECRET.chars().take(CUT_FORM_CHARS).collect();
+        let begun = |shown: &str| format!("{}{shown}", "x".repeat(1990));
+        assert!(forms().found_in(&format!("{}…", begun(&start))));
+        // Split by what draws nothing, or reversed, the start is still the start.
+        let hidden: String = SECRET
+            .chars()
+            .take(9)
+            .flat_map(|c| [c, '\u{200B}'])
+            .collect();
+        assert!(forms().found_in(&format!("{}…", begun(&hidden))));
+        let reversed: String = SECRET.chars().rev().take(10).collect();
+        assert!(forms().found_in(&format!("{}…", begun(&reversed))));
+        // Too little of it to tell, or a text that was not cut: nothing is withheld.
+        let three: String = SECRET.chars().take(CUT_FORM_CHARS - 1).collect();
+        assert!(!forms().found_in(&format!("{}…", begun(&three))));
+        assert!(!forms().found_in(&begun(&start)));
     }
 
     #[test]

@@ -140,6 +140,17 @@ test("the server's msg echoes a secret after 900 or 5,000 other characters: with
   assert.deepEqual(shown, []);
 });
 
+test("the server's msg echoes a secret where a cut falls inside it (message, Lark's msg, the token module's texts): no piece of it shown", async () => {
+  // Each cut of msg leaves 20 characters of the secret before it, more than a piece the search
+  // counts; the hostile msg starts 'FieldNameNotFound: '.
+  const shown = [];
+  for (const cut of [200, 1000, 1200, 2000]) {
+    const padding = cut - 'FieldNameNotFound: '.length - 20;
+    shown.push(...(await echoed(ISSUE_FORMS.slice(0, 1), { where: 'msg', padding }, (p) => lb.searchRecords(p))));
+  }
+  assert.deepEqual(shown, []);
+});
+
 test("a credential with settings getToken alone would refuse (the call overrides them): the App Secret in msg is still withheld", async () => {
   const { id } = world.table([{ Key: 'A' }]);
   world.hostile.setMode({ name: 'echo', secret: 'app', form: (/** @type {string} */ s) => s, where: 'msg' });
