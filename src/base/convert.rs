@@ -455,8 +455,14 @@ pub fn echo(cell: &Value, kind: FieldType) -> Option<String> {
         | FieldType::Number
         | FieldType::SingleSelect
         | FieldType::Date
-        | FieldType::Phone
-        | FieldType::Url => key_text(cell, kind),
+        | FieldType::Phone => key_text(cell, kind),
+        // Two rows may differ only in a link's text: it is compared too, the link when there is
+        // none (as a cell without one is written).
+        FieldType::Url => {
+            let link = key_text(cell, kind)?;
+            let text = cell.get("text").and_then(Value::as_str).unwrap_or(&link);
+            Some(format!("{link}\u{1}{text}"))
+        }
         _ => None,
     }
 }

@@ -848,7 +848,16 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
             if !self.wait_for_pace(lane).await {
                 return Err(match refused {
                     Some(e) => e.after_attempts(attempt - 1).past_deadline(),
-                    None => BaseError::deadline(s.deadline_ms, "waiting for Lark's rate limit"),
+                    None => {
+                        let now = self.platform.now_ms();
+                        let paced = self.shared.pacer.next(lane, now) > now;
+                        let doing = if paced {
+                            "waiting for Lark's rate limit"
+                        } else {
+                            "the call"
+                        };
+                        BaseError::deadline(s.deadline_ms, doing)
+                    }
                 });
             }
             let within_ms = self.remaining_ms()?.ceil() as u32;

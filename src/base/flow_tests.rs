@@ -605,6 +605,11 @@ fn a_call_that_cannot_end_in_time_ends_at_its_deadline() {
     .unwrap_err();
     // The columns never came: every try and wait counted against one deadline.
     assert_eq!(e.code, BaseErrorCode::Timeout);
+    assert!(
+        !e.message.contains("rate limit"),
+        "Lark set no limit: {}",
+        e.message
+    );
     assert!(fake.now.get() - started <= 45_000.0, "{}", fake.now.get());
     let timeouts: Vec<u32> = fake.sent.borrow().iter().map(|s| s.timeout_ms).collect();
     assert!(timeouts.iter().all(|t| *t <= 10_000), "{timeouts:?}");
@@ -739,7 +744,8 @@ fn create_answered(records: Json, rows_in: &[Json]) -> (Vec<ItemResult>, Fake) {
         json!({"code": 0, "data": {"items": [
             {"field_id": "fldK", "field_name": "Key", "type": 1},
             {"field_id": "fldA", "field_name": "Amount", "type": 2},
-            {"field_id": "fldD", "field_name": "Due", "type": 5}
+            {"field_id": "fldD", "field_name": "Due", "type": 5},
+            {"field_id": "fldS", "field_name": "Site", "type": 15}
         ]}}),
     );
     fake.script(200, json!({"code": 0, "data": {"records": records}}));
@@ -818,6 +824,41 @@ fn a_created_record_is_paired_to_its_row_only_when_the_answer_proves_it() {
             assert!(!format!("{e:?}").contains(TOKEN), "{label}");
         }
     }
+}
+
+#[test]
+fn rows_that_differ_only_in_a_link_s_text_are_paired_by_it() {
+    let site = |text: &str| json!({"link": "https://example.com/", "text": text});
+    let input = [
+        json!({"fields": {"Key": "a", "Site": site("Invoice for ACME")}}),
+        json!({"fields": {"Key": "a", "Site": site("Invoice for Globex")}}),
+    ];
+    let rec =
+        |id: &str, text: &str| json!({"record_id": id, "fields": {"Key": "a", "Site": site(text)}});
+    let (ok, _) = create_answered(
+        json!([
+            rec("recA", "Invoice for ACME"),
+            rec("recB", "Invoice for Globex")
+        ]),
+        &input,
+    );
+    assert_eq!(ok_records(&ok)[1].2.record_id, "recB");
+    let (swapped, _) = create_answered(
+        json!([
+            rec("recB", "Invoice for Globex"),
+            rec("recA", "Invoice for ACME")
+        ]),
+        &input,
+    );
+    for result in &swapped {
+        let e = result.outcome.as_ref().unwrap_err();
+        assert_eq!(e.code, BaseErrorCode::BadResponse);
+    }
+    // A link written without a text is written with the link as its text, and so compared.
+    let plain = [json!({"fields": {"Site": "https://example.com/a"}})];
+    let answer =
+        json!([{"record_id": "recA", "fields": {"Site": {"link": "https://example.com/a"}}}]);
+    assert_eq!(ok_records(&create_answered(answer, &plain).0).len(), 1);
 }
 
 #[test]
