@@ -18,7 +18,7 @@ const { ARTIFACTS } = require('../helpers');
 const { startDemo } = require('../../scripts/demo');
 const h = require('./n8n-harness');
 const { larkbaseEditorFlows } = require('./larkbase-editor-flows');
-const { signIn } = require('./n8n-editor');
+const { signIn, typeSearch } = require('./n8n-editor');
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
@@ -75,7 +75,7 @@ test('the node picker finds "Larkbase Get Token", and its App Secret is a masked
   await page.goto(demo.workflowUrl);
   await page.locator('[data-test-id=canvas-node]').first().waitFor();
   await page.click('[data-test-id=node-creator-plus-button]');
-  await page.keyboard.type('Larkbase');
+  await typeSearch(page, 'Larkbase');
   const entry = page.locator('[data-test-id=node-creator-node-item]', { hasText: 'Larkbase Get Token' });
   await entry.first().waitFor();
   await screenshot('1-node-picker');

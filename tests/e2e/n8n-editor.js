@@ -43,6 +43,17 @@ const dropdownOptions = (page) =>
     .filter({ hasText: /\S/ });
 
 /**
+ * Types `search` into the node creator's search box (the creator already opening): into the box
+ * itself, since keys typed while the panel slides in were seen lost.
+ *
+ * @param {Page} page
+ * @param {string} search
+ */
+async function typeSearch(page, search) {
+  await page.locator('[data-test-id=node-creator] input').first().pressSequentially(search);
+}
+
+/**
  * Types into the node creator (already open) and picks the node `name`: a plain node, or a node
  * with actions, then `action` among them.
  *
@@ -53,8 +64,7 @@ const dropdownOptions = (page) =>
  */
 async function chooseInCreator(page, search, name, action) {
   const creator = page.locator('[data-test-id=node-creator]');
-  await creator.waitFor();
-  await page.keyboard.type(search);
+  await typeSearch(page, search);
   await creator.locator('[data-test-id=node-creator-item-name]', { hasText: new RegExp(`^${name}$`) }).first().click();
   if (action) await creator.getByText(action, { exact: true }).first().click();
 }
@@ -160,4 +170,4 @@ async function openList(page, name) {
   return { items, error };
 }
 
-module.exports = { addFirstNode, addNodeAfter, canvasNode, chooseInCreator, closeNode, dropdownOptions, fill, mappingMode, ndv, openList, param, selectOption, signIn };
+module.exports = { addFirstNode, addNodeAfter, canvasNode, chooseInCreator, closeNode, dropdownOptions, fill, mappingMode, ndv, openList, param, selectOption, signIn, typeSearch };

@@ -14,6 +14,7 @@ const { chromium } = require('playwright-core');
 const { ARTIFACTS } = require('../helpers');
 const { startDemo, ORDERS } = require('../../scripts/demo');
 const h = require('./n8n-harness');
+const { typeSearch } = require('./n8n-editor');
 
 const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
 
@@ -60,11 +61,7 @@ after(async () => {
 test('on an empty canvas: the picker finds the trigger under "Larkbase" (On base record changes); Polling by default, no webhook URL; the lists load; Fetch Test Event gives the newest order', withFailureScreenshot('new', async () => {
   await page.goto(`${demo.url}/workflow/new`);
   await page.locator('[data-test-id=canvas-add-button]').click();
-  // The picker's search box takes the keys once it is open.
-  const search = page.getByText('What triggers this workflow?');
-  await search.waitFor();
-  await page.waitForTimeout(1000);
-  await page.keyboard.type('Larkbase Trigger');
+  await typeSearch(page, 'Larkbase Trigger');
   // n8n's trigger picker lists the trigger under its service's name, "Larkbase", with the
   // trigger's description.
   const entry = page.getByText('Starts the workflow when Lark Base records change');
