@@ -502,6 +502,10 @@ function copyBaseParams(params) {
   if (Array.isArray(rows) && rows.length > MAX_ROWS) {
     throw baseError(`rows has more than ${MAX_ROWS} rows: send them in several calls`, 'rows');
   }
+  // Refused before anything of it is copied: a huge object would be copied whole only to be refused.
+  if (rows !== undefined && rows !== null && !Array.isArray(rows)) {
+    throw baseError('rows must be a list of { fields, recordId } objects, one per item', 'rows');
+  }
   const fields = [];
   for (const [field, value] of Object.entries(rest)) {
     if (typeof value === 'string' && value.length > MAX_INPUT_CHARS) throw baseError(`${field} is longer than ${MAX_INPUT_CHARS} characters`, field);
@@ -522,12 +526,6 @@ function copyBaseParams(params) {
       copiedRows.push(json);
     }
     parts.push(`${head.length > 2 ? ',' : ''}"rows":[${copiedRows.join(',')}]`);
-  } else if (rows !== undefined) {
-    const json = JSON.stringify(rows);
-    if (json !== undefined) {
-      chars += json.length;
-      parts.push(`${head.length > 2 ? ',' : ''}"rows":${json}`);
-    }
   }
   if (chars > MAX_PARAMS_CHARS) {
     throw baseError(`params come to more than ${MAX_PARAMS_CHARS >> 20} MiB as JSON: send the rows in several calls`, 'params');
@@ -565,8 +563,17 @@ function credentialCopy(credential) {
  * @returns {string}
  */
 function rowJson(row) {
-  if (typeof row !== 'object' || row === null || Array.isArray(row)) return JSON.stringify(row) ?? 'null';
-  const { fields, ...rest } = /** @type {Record<string, unknown>} */ (row);
+  // Not a row: the module refuses the rows for it, and need not see what it was.
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return 'null';
+  const { fields, item, recordId, record_id: recordIdAsLark } = /** @type {Record<string, unknown>} */ (row);
+  /** @type {Record<string, unknown>} */
+  const rest = {};
+  for (const [key, value] of Object.entries({ item, recordId, record_id: recordIdAsLark })) {
+    const json = JSON.stringify(value);
+    if (json === undefined) continue;
+    // No item number or record ID is so long: only its length goes in, for the module to refuse.
+    rest[key] = json.length > MAX_INPUT_CHARS ? `(a value of ${json.length} characters)` : value;
+  }
   const head = JSON.stringify(rest);
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields) || typeof (/** @type {any} */ (fields).toJSON) === 'function') {
     const json = JSON.stringify(fields);

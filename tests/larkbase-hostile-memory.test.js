@@ -75,6 +75,9 @@ test('values too large are refused before they are copied into the Lark Base mod
       (o) => assert.deepEqual(o.value?.items.map((/** @type {any} */ i) => i.error?.code ?? i.action), ['INVALID_VALUE', 'created']),
     ],
     ['a key column name of 5 MB', () => lb.upsertRecords(world.viaToken(id, { keys: ['k'.repeat(5 * MiB)], rows: [{ fields: { Key: 'x' } }] })), (o) => assert.equal(o.error?.field, 'keys')],
+    ['rows that are a 10 MB object, not a list', () => lb.createRecords(world.viaToken(id, { rows: { Key: 'k'.repeat(10 * MiB) } })), (o) => assert.equal(o.error?.field, 'rows')],
+    ['a row that is a 10 MB text', () => lb.createRecords(world.viaToken(id, { rows: ['k'.repeat(10 * MiB)] })), (o) => assert.equal(o.error?.field, 'rows')],
+    ['a record ID of 10 MB', () => lb.deleteRecords(world.viaToken(id, { rows: [{ recordId: 'r'.repeat(10 * MiB) }] })), (o) => assert.equal(o.value?.items[0].error?.code, 'INVALID_VALUE')],
   ];
   const problems = [];
   /** @type {Record<string, unknown>} */
@@ -98,6 +101,22 @@ test('values too large are refused before they are copied into the Lark Base mod
   }
   figures.tooLarge = grown;
   assert.deepEqual(problems, []);
+});
+
+test('params within every size cap but dense with small values are refused before they are read into values', async () => {
+  const { id } = world.table();
+  made.base.at(-1).abortForTests(true);
+  await new Promise((resolve) => setImmediate(resolve));
+  const count = made.base.length;
+  // 60 rows, each a cell of 524,000 zeros: just under 1 MiB of JSON, 60 MiB in all.
+  const cell = Array(524_000).fill(0);
+  const rows = Array.from({ length: 60 }, () => ({ fields: { Key: cell } }));
+  const outcome = await world.alongside('dense params', () => lb.createRecords(world.viaToken(id, { rows })), { deadlineMs: 30_000 });
+  assert.equal(outcome.error?.field, 'params', JSON.stringify(outcome.error));
+  // The JSON text is copied in to be measured; its 31 million values, at 553 MiB, are not made.
+  const grownMiB = made.base[count].wasmMemoryBytes() / MiB;
+  figures.denseParams = { wasmMiB: Math.round(grownMiB), elapsedMs: Math.round(outcome.elapsedMs) };
+  assert.ok(grownMiB < 128, `the module grew to ${grownMiB.toFixed(0)} MiB`);
 });
 
 test('a call that grew the module past 64 MiB leaves a fresh, small instance, which keeps the pace and the token cache', async () => {
