@@ -587,6 +587,92 @@ fn lark_s_reset_and_limit_pace_every_call_of_the_app() {
     assert_eq!(fake.slept.borrow().len(), 4);
 }
 
+/// A refusal as a proxy gives it: HTTP 429, and not a word of the limit or the reset.
+fn plain_429(fake: &Fake) {
+    fake.script(429, json!({"msg": "too many requests"}));
+}
+
+/// Lark's refusal: `limit` requests a window, which resets in `reset` seconds.
+fn lark_refusal(fake: &Fake, reset: &str, limit: &str) {
+    fake.scripted.borrow_mut().push_back(Ok(HttpAnswer {
+        status: 400,
+        body: json!({"code": 99991400, "msg": "request trigger frequency limit"}).to_string(),
+        rate_reset: Some(reset.into()),
+        rate_limit: Some(limit.into()),
+        ..HttpAnswer::default()
+    }));
+}
+
+/// How long, on the fake's clock, `calls` calls of one app take one after another.
+fn time_of_calls(fake: &Fake, tokens: &GivenToken, shared: &Shared, calls: usize) -> f64 {
+    let s = settings();
+    let began = fake.now.get();
+    for _ in 0..calls {
+        block_on(Base::new(fake, tokens, shared, &s).list_tables()).unwrap();
+    }
+    fake.now.get() - began
+}
+
+#[test]
+fn a_pace_guessed_from_a_plain_refusal_speeds_up_again() {
+    let fake = Fake::default();
+    let (tokens, shared) = (GivenToken(TOKEN.into()), Shared::default());
+    plain_429(&fake);
+    time_of_calls(&fake, &tokens, &shared, 1);
+    // One request went through since that refusal: the guess is one a second.
+    plain_429(&fake);
+    time_of_calls(&fake, &tokens, &shared, 1);
+    let forty = time_of_calls(&fake, &tokens, &shared, 40);
+    assert!(
+        forty < 10_000.0,
+        "40 calls took {forty} ms at the guessed pace"
+    );
+    let next = time_of_calls(&fake, &tokens, &shared, 40);
+    assert!(next < 200.0, "40 more waited {next} ms");
+    // A refusal after those: a guess again, from the 80 that went through.
+    plain_429(&fake);
+    time_of_calls(&fake, &tokens, &shared, 1);
+    let paced = time_of_calls(&fake, &tokens, &shared, 2);
+    assert!(paced > 0.0 && paced < 100.0, "{paced}");
+}
+
+#[test]
+fn a_limit_lark_states_replaces_a_guess_and_holds() {
+    let fake = Fake::default();
+    let (tokens, shared) = (GivenToken(TOKEN.into()), Shared::default());
+    plain_429(&fake);
+    time_of_calls(&fake, &tokens, &shared, 1);
+    plain_429(&fake);
+    time_of_calls(&fake, &tokens, &shared, 1);
+    // Lark says 50 a second: the guess of one a second goes, though it is the slower.
+    lark_refusal(&fake, "1", "50");
+    time_of_calls(&fake, &tokens, &shared, 1);
+    let twenty = time_of_calls(&fake, &tokens, &shared, 20);
+    assert!(twenty <= 20.0 * 20.0, "20 calls took {twenty} ms");
+    // What Lark stated does not speed up on its own: 100 calls later it is still 20 ms apart.
+    let hundred = time_of_calls(&fake, &tokens, &shared, 100);
+    assert!(hundred >= 99.0 * 20.0, "100 calls took {hundred} ms");
+}
+
+#[test]
+fn a_slowed_app_keeps_its_pace_while_a_thousand_others_come_and_go() {
+    let fake = Fake::default();
+    let (tokens, shared) = (GivenToken(TOKEN.into()), Shared::default());
+    lark_refusal(&fake, "5", "1");
+    time_of_calls(&fake, &tokens, &shared, 1);
+    for n in 0..1000 {
+        let other = GivenToken(format!("t-other-app-{n:04}"));
+        time_of_calls(&fake, &other, &shared, 1);
+    }
+    assert_eq!(
+        fake.slept.borrow().len(),
+        1,
+        "the others were not held back"
+    );
+    // One request a 5 s window: the next waits for the one after the reset.
+    assert_eq!(time_of_calls(&fake, &tokens, &shared, 1), 5000.0);
+}
+
 #[test]
 fn a_call_that_cannot_end_in_time_ends_at_its_deadline() {
     let fake = Fake::default();

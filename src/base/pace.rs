@@ -5,6 +5,12 @@
 //! sends most of them into the limit again; here every call of the app waits for the reset, then
 //! they start one at a time, at the pace Lark allows, each in the slot it reserved.
 //!
+//! When Lark states its limit, that is the pace until Lark says otherwise. When a refusal says
+//! nothing of it (a proxy's plain 429), the pace is a guess from the requests that went through
+//! since the last refusal, at least twice as slow as the pace it replaces, and it speeds up by a
+//! tenth with every request that goes through: a guess made from one stray refusal does not hold
+//! the app back for long.
+//!
 //! A lane is one app's reads, or its writes to one base (Lark's write limits are the tighter ones);
 //! the lanes are this instance's, so a process paces its own calls only.
 
@@ -21,15 +27,23 @@ const BACKOFF_MS: f64 = 250.0;
 const MAX_BACKOFF_MS: f64 = 10_000.0;
 /// A lane Lark has not slowed for this long goes back to full speed.
 const FORGET_AFTER_MS: f64 = 10.0 * 60_000.0;
-/// Lanes kept; the one touched longest ago goes first.
+/// Lanes kept; when a new one needs room, one that holds no pace or wait goes first, else the one
+/// touched longest ago.
 const MAX_LANES: usize = 1000;
+/// A guessed interval after a request went through: a tenth faster.
+const GUESS_RECOVERY: f64 = 0.9;
+/// A guessed interval below this is no pace at all.
+const MIN_INTERVAL_MS: f64 = 1.0;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Lane {
     /// No request starts before this: Lark's reset, or a backoff.
     pub resume_at: f64,
-    /// Between two requests' starts, once Lark said how many its window allows; 0 before.
+    /// Between two requests' starts, once Lark said how many its window allows, or a guess; 0
+    /// before.
     pub interval_ms: f64,
+    /// `interval_ms` is from the limit Lark stated, not a guess.
+    pub stated: bool,
     /// When the next request may start.
     pub next_at: f64,
     /// Refusals in a row, for the backoff when Lark does not say when to resume.
@@ -44,6 +58,12 @@ pub struct Lane {
 impl Lane {
     fn forgotten(&self, now: f64) -> bool {
         self.interval_ms > 0.0 && now - self.slowed_at > FORGET_AFTER_MS
+    }
+
+    /// Holds nothing that changes when a request starts: no pace, no wait, no refusals in a row.
+    fn idle(&self, now: f64) -> bool {
+        self.forgotten(now)
+            || (self.interval_ms == 0.0 && self.resume_at <= now && self.strikes == 0)
     }
 }
 
@@ -112,22 +132,36 @@ impl Pacer {
                 }
             };
             l.resume_at = l.resume_at.max(now + pause);
-            let seen = (l.passed > 0).then_some(f64::from(l.passed));
-            l.passed = 0;
-            if let Some(limit) = limit.filter(|n| *n >= 1.0).or(seen) {
-                // The window is at least a second; a longer reset shows a longer window.
-                let window = reset_ms.unwrap_or(0.0).clamp(1000.0, MAX_PAUSE_MS);
-                l.interval_ms = l.interval_ms.max(window / limit);
+            let passed = std::mem::take(&mut l.passed);
+            // The window is at least a second; a longer reset shows a longer window.
+            let window = reset_ms.unwrap_or(0.0).clamp(1000.0, MAX_PAUSE_MS);
+            if let Some(limit) = limit.filter(|n| *n >= 1.0) {
+                l.interval_ms = window / limit;
+                l.stated = true;
+            } else if passed > 0 {
+                let guess = window / f64::from(passed);
+                l.interval_ms = if l.stated {
+                    l.interval_ms.max(guess)
+                } else {
+                    guess.max(l.interval_ms * 2.0)
+                };
             }
             l.next_at = l.next_at.max(l.resume_at);
         });
     }
 
-    /// A request on `lane` went through: the backoff starts again from the bottom.
+    /// A request on `lane` went through: the backoff starts again from the bottom, and a guessed
+    /// pace speeds up.
     pub fn went_through(&self, lane: u64) {
         if let Some(l) = self.lanes.borrow_mut().get_mut(&lane) {
             l.strikes = 0;
             l.passed = l.passed.saturating_add(1);
+            if !l.stated {
+                l.interval_ms *= GUESS_RECOVERY;
+                if l.interval_ms < MIN_INTERVAL_MS {
+                    l.interval_ms = 0.0;
+                }
+            }
         }
     }
 
@@ -148,7 +182,11 @@ impl Pacer {
         if !lanes.contains_key(&lane) && lanes.len() >= MAX_LANES {
             let oldest = lanes
                 .iter()
-                .min_by(|a, b| a.1.touched.total_cmp(&b.1.touched))
+                .min_by(|a, b| {
+                    (!a.1.idle(now), a.1.touched)
+                        .partial_cmp(&(!b.1.idle(now), b.1.touched))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
                 .map(|(k, _)| *k);
             if let Some(oldest) = oldest {
                 lanes.remove(&oldest);

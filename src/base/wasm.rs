@@ -128,6 +128,7 @@ pub fn pace_lanes() -> JsValue {
                 let numbers = [
                     l.resume_at,
                     l.interval_ms,
+                    f64::from(u8::from(l.stated)),
                     l.next_at,
                     f64::from(l.strikes),
                     f64::from(l.passed),
@@ -148,10 +149,11 @@ pub fn restore_pace(#[wasm_bindgen(unchecked_param_type = "PaceLane[]")] lanes: 
         return;
     };
     let lanes = lanes.into_iter().filter_map(
-        |(key, [resume_at, interval_ms, next_at, strikes, passed, slowed_at, touched])| {
+        |(key, [resume_at, interval_ms, stated, next_at, strikes, passed, slowed_at, touched])| {
             let lane = Lane {
                 resume_at,
                 interval_ms,
+                stated: stated == 1.0,
                 next_at,
                 strikes: strikes.clamp(0.0, 1000.0) as u32,
                 passed: passed.clamp(0.0, 1e9) as u32,
@@ -165,7 +167,7 @@ pub fn restore_pace(#[wasm_bindgen(unchecked_param_type = "PaceLane[]")] lanes: 
 }
 
 /// A lane as it crosses to the JS entry and back: its key, and its times and counts.
-type PaceLane = (String, [f64; 7]);
+type PaceLane = (String, [f64; 8]);
 
 /// Where the token comes from. One type for both, so the flow is compiled once.
 pub(crate) enum Tokens {
@@ -292,7 +294,7 @@ export interface LarkbaseHost {
   journal?: (items: number[], clientToken: string | undefined) => void;
 }
 /** An app's pace, carried to the instance that replaces this one. */
-export type PaceLane = [string, [number, number, number, number, number, number, number]];
+export type PaceLane = [string, [number, number, number, number, number, number, number, number]];
 /** Where, with which token, and how patiently: what every Lark Base call takes. */
 export interface BaseParams {
   /** The base: its browser URL (`https://<tenant>.larksuite.com/base/<app_token>?table=...`) or its app_token. */
