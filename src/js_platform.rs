@@ -202,11 +202,19 @@ impl Timer {
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        DEADLINES.with_borrow_mut(|deadlines| {
+        let idle = DEADLINES.with_borrow_mut(|deadlines| {
             if let Some(at) = deadlines.waiting.iter().position(|w| w.id == self.id) {
                 deadlines.waiting.swap_remove(at);
             }
+            if deadlines.waiting.is_empty() {
+                deadlines.armed.as_mut().and_then(Armed::quiet)
+            } else {
+                None
+            }
         });
+        if let Some((signal, listener)) = idle {
+            let _ = signal.remove_event_listener_with_callback("abort", &listener);
+        }
     }
 }
 
@@ -223,21 +231,91 @@ struct Waiter {
 /// could not be collected until the signal fired (10 s by default), and V8 kept the heap it had
 /// grown to: 100,000 quick calls through a custom fetch grew RSS by about 250 MB. A finished timer
 /// leaves nothing behind here, and the armed signal does not keep Node running.
+///
+/// The signal's listener leads back into this instance, and Node keeps a timeout signal that has a
+/// listener until it fires: so the listener is on only while a timer is pending. Otherwise a
+/// retired instance (one that grew large, replaced by the JS entry) stayed in memory, all of it,
+/// until the last deadline its calls had set (300 s by default) had passed. A signal that nothing
+/// listens to is kept, for the next timer that is due after it: a new signal for each call would
+/// bring back the cost above.
 #[derive(Default)]
 struct Deadlines {
     waiting: Vec<Waiter>,
     next_id: u64,
-    /// The due times the armed signals fire at: one, or a few while an earlier timer than the
-    /// armed one was started (a retry wait, a shorter timeout).
-    armed: Vec<f64>,
+    /// Due no later than any waiter and listened to, while there is one; kept unheard while there
+    /// is none.
+    armed: Option<Armed>,
+}
+
+/// The signal armed for the earliest pending timer.
+struct Armed {
+    /// Tells the task of this signal from those of signals dropped before they fired.
+    id: u64,
+    due: f64,
+    signal: AbortSignal,
+    /// Resolves the promise the signal's task awaits; the signal's abort listener while `listening`.
+    resolve: Function,
+    listening: bool,
+}
+
+impl Armed {
+    /// Listens to the signal again, for a new pending timer.
+    fn listen(&mut self) -> Result<(), TokenError> {
+        if !self.listening {
+            self.signal
+                .add_event_listener_with_callback("abort", &self.resolve)
+                .map_err(|_| TokenError::internal())?;
+            self.listening = true;
+        }
+        Ok(())
+    }
+
+    /// The listener to take off the signal now that no timer is pending, if it is on.
+    fn quiet(&mut self) -> Option<(AbortSignal, Function)> {
+        std::mem::replace(&mut self.listening, false)
+            .then(|| (self.signal.clone(), self.resolve.clone()))
+    }
+
+    /// Takes the listener off and ends the signal's task, which finds itself dropped.
+    fn drop_signal(self) {
+        if self.listening {
+            let _ = self
+                .signal
+                .remove_event_listener_with_callback("abort", &self.resolve);
+        }
+        let _ = self.resolve.call0(&JsValue::UNDEFINED);
+    }
 }
 
 impl Deadlines {
-    /// Arms a signal for `due` unless one fires by then already.
+    /// Listens to the armed signal if it fires by `due` (and has not fired unheard); otherwise
+    /// arms one for `due` in its place.
     fn arm(due: f64) -> Result<(), TokenError> {
-        if DEADLINES.with_borrow(|deadlines| deadlines.armed.iter().any(|&armed| armed <= due)) {
-            return Ok(());
+        let mut old = DEADLINES.with_borrow_mut(|deadlines| deadlines.armed.take());
+        if let Some(armed) = old.as_mut() {
+            if armed.due <= due && !armed.signal.aborted() && armed.listen().is_ok() {
+                Deadlines::keep(old);
+                return Ok(());
+            }
         }
+        match Deadlines::signal(due) {
+            Ok(armed) => {
+                Deadlines::keep(Some(armed));
+                if let Some(old) = old {
+                    old.drop_signal();
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // Still good for the timers that were pending before.
+                Deadlines::keep(old);
+                Err(e)
+            }
+        }
+    }
+
+    /// A signal that fires at `due`, listened to, and the task that settles what is due then.
+    fn signal(due: f64) -> Result<Armed, TokenError> {
         // Whole milliseconds, rounded up: a timer never fires before it is due.
         let ms = (due - js_sys::Date::now())
             .ceil()
@@ -246,32 +324,52 @@ impl Deadlines {
         let mut resolve = None;
         let fired = Promise::new(&mut |r, _| resolve = Some(r));
         let resolve = resolve.ok_or_else(TokenError::internal)?;
-        signal
-            .add_event_listener_with_callback("abort", &resolve)
-            .map_err(|_| TokenError::internal())?;
-        DEADLINES.with_borrow_mut(|deadlines| deadlines.armed.push(due));
+        let id = DEADLINES.with_borrow_mut(|deadlines| {
+            deadlines.next_id += 1;
+            deadlines.next_id
+        });
+        let mut armed = Armed {
+            id,
+            due,
+            signal,
+            resolve,
+            listening: false,
+        };
+        armed.listen()?;
         wasm_bindgen_futures::spawn_local(async move {
             let _ = JsFuture::from(fired).await;
-            drop(signal);
-            Deadlines::fire(due);
+            Deadlines::fire(id);
         });
-        Ok(())
+        Ok(armed)
     }
 
-    /// Settles the timers that are due when the signal armed for `armed` fires, and arms the next.
-    fn fire(armed: f64) {
+    fn keep(armed: Option<Armed>) {
+        // Another signal is there only if JS code run by the calls above armed one meanwhile.
+        let other =
+            DEADLINES.with_borrow_mut(|deadlines| std::mem::replace(&mut deadlines.armed, armed));
+        if let Some(other) = other {
+            other.drop_signal();
+        }
+    }
+
+    /// Settles the timers that are due when the signal armed as `id` fires, and arms the next.
+    fn fire(id: u64) {
         let now = js_sys::Date::now();
-        let (due, next) = DEADLINES.with_borrow_mut(|deadlines| {
-            if let Some(at) = deadlines.armed.iter().position(|&a| a == armed) {
-                deadlines.armed.swap_remove(at);
+        let fired = DEADLINES.with_borrow_mut(|deadlines| {
+            if deadlines.armed.as_ref().map(|a| a.id) != Some(id) {
+                return None;
             }
+            deadlines.armed = None;
             let (due, waiting) = std::mem::take(&mut deadlines.waiting)
                 .into_iter()
                 .partition(|waiter| waiter.due <= now);
             deadlines.waiting = waiting;
             let next = deadlines.waiting.iter().map(|w| w.due).reduce(f64::min);
-            (due, next)
+            Some((due, next))
         });
+        let Some((due, next)) = fired else {
+            return;
+        };
         // The borrow is over: aborting runs the fetch's listeners, which may start a call.
         for waiter in &due {
             waiter.expire();
