@@ -613,15 +613,19 @@ fn time_of_calls(fake: &Fake, tokens: &GivenToken, shared: &Shared, calls: usize
     fake.now.get() - began
 }
 
+/// Two plain refusals with one request that went through between them: a guess of one a second.
+fn guess_one_a_second(fake: &Fake, tokens: &GivenToken, shared: &Shared) {
+    for _ in 0..2 {
+        plain_429(fake);
+        time_of_calls(fake, tokens, shared, 1);
+    }
+}
+
 #[test]
 fn a_pace_guessed_from_a_plain_refusal_speeds_up_again() {
     let fake = Fake::default();
     let (tokens, shared) = (GivenToken(TOKEN.into()), Shared::default());
-    plain_429(&fake);
-    time_of_calls(&fake, &tokens, &shared, 1);
-    // One request went through since that refusal: the guess is one a second.
-    plain_429(&fake);
-    time_of_calls(&fake, &tokens, &shared, 1);
+    guess_one_a_second(&fake, &tokens, &shared);
     let forty = time_of_calls(&fake, &tokens, &shared, 40);
     assert!(
         forty < 10_000.0,
@@ -640,10 +644,7 @@ fn a_pace_guessed_from_a_plain_refusal_speeds_up_again() {
 fn a_limit_lark_states_replaces_a_guess_and_holds() {
     let fake = Fake::default();
     let (tokens, shared) = (GivenToken(TOKEN.into()), Shared::default());
-    plain_429(&fake);
-    time_of_calls(&fake, &tokens, &shared, 1);
-    plain_429(&fake);
-    time_of_calls(&fake, &tokens, &shared, 1);
+    guess_one_a_second(&fake, &tokens, &shared);
     // Lark says 50 a second: the guess of one a second goes, though it is the slower.
     lark_refusal(&fake, "1", "50");
     time_of_calls(&fake, &tokens, &shared, 1);
