@@ -860,18 +860,31 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                     }
                 });
             }
-            let within_ms = self.remaining_ms()?.ceil() as u32;
-            let token = self
-                .until(
-                    self.tokens.token(renew, within_ms),
-                    "getting an access token",
-                )
-                .await??;
+            let ready = async {
+                let within_ms = self.remaining_ms()?.ceil() as u32;
+                let token = self
+                    .until(
+                        self.tokens.token(renew, within_ms),
+                        "getting an access token",
+                    )
+                    .await??;
+                let remaining = self.remaining_ms()?;
+                Ok::<_, BaseError>((token, f64::from(s.timeout_ms).min(remaining).ceil() as u32))
+            };
+            let (token, timeout_ms) = match (ready.await, refused.take()) {
+                (Ok(ready), last) => {
+                    refused = last;
+                    ready
+                }
+                // The deadline came while getting ready to ask again: Lark's refusal is the news.
+                (Err(e), Some(last)) if e.code == BaseErrorCode::Timeout => {
+                    return Err(last.after_attempts(attempt - 1).past_deadline());
+                }
+                (Err(e), _) => return Err(e),
+            };
             renew = false;
             self.remember(&token);
             request.bearer = Some(token.clone());
-            let remaining = self.remaining_ms()?;
-            let timeout_ms = f64::from(s.timeout_ms).min(remaining).ceil() as u32;
             if let (Some((items, client_token)), false) = (journal, sent.get()) {
                 self.note_sent(items, client_token);
             }
