@@ -89,6 +89,8 @@ const tokenModule = {
 
 /** The pace of each app's Lark Base calls, carried from a retired instance to the next. */
 let carriedPace = /** @type {import('../pkg/larkbase_base').PaceLane[]} */ ([]);
+/** The trigger's events handled, carried likewise: a retry of one must not run again. */
+let carriedEvents = '';
 /** @type {Slot<BaseCore>} */
 const baseModule = {
   load: () => require('../pkg/larkbase_base.js'),
@@ -97,10 +99,13 @@ const baseModule = {
   pending: new Set(),
   carry: (core) => {
     carriedPace = core.paceLanes();
+    carriedEvents = core.handledEvents();
   },
   seed: (core) => {
     if (carriedPace.length > 0) core.restorePace(carriedPace);
+    if (carriedEvents !== '') core.restoreHandledEvents(carriedEvents);
     carriedPace = [];
+    carriedEvents = '';
   },
 };
 
@@ -739,8 +744,9 @@ function handleLarkEvent(body, input, credential, fetch) {
   let json;
   let plain;
   try {
-    json = JSON.stringify(input ?? {});
     plain = credentialCopy(credential);
+    // The credential's app, the only one whose app_ticket is kept; never the caller's say.
+    json = JSON.stringify({ ...(input ?? {}), appId: typeof plain?.appId === 'string' ? plain.appId : '' });
   } catch (error) {
     return Promise.reject(isLarkbaseError(error) ? error : baseError('the request could not be copied as JSON', 'event'));
   }

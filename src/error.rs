@@ -194,18 +194,22 @@ impl TokenError {
 
     /// A store app given no app_ticket, when none has arrived in this process: Lark was asked to
     /// push one (`asked`), or was asked less than a minute ago.
-    pub fn app_ticket_pending(asked: bool) -> Self {
+    /// A store app without a ticket Lark takes: none has arrived, or the one that did was
+    /// `refused`.
+    pub fn app_ticket_pending(asked: bool, refused: bool) -> Self {
         let when = if asked {
             "now"
         } else {
             "less than a minute ago"
         };
+        let what = if refused {
+            "Lark refused the app_ticket this process received for this store app (code 10012)"
+        } else {
+            "no app_ticket has arrived for this store app yet"
+        };
         Self::new(
             ErrorCode::AppTicketPending,
-            format!(
-                "no app_ticket has arrived for this store app yet; Lark was asked to send it again \
-                 ({when}): run again in a minute"
-            ),
+            format!("{what}; Lark was asked to send it again ({when}): run again in a minute"),
             "Lark pushes the app_ticket to the app's Request URL: keep a Larkbase Trigger \
              (Lark Events) workflow active there, in this n8n process, or give the App Ticket",
         )

@@ -30,7 +30,8 @@ for (const [glue, list] of /** @type {Array<[any, any[]]>} */ ([
 
 const lb = require('..');
 const { record } = require('./helpers');
-const { startWorld, watchEscapes, assertNoSecret, errorsOf, tally, HOSTILE_BASE } = require('./larkbase-hostile-harness');
+const { startWorld, watchEscapes, assertNoSecret, errorsOf, tally, HOSTILE_BASE, SECRET } = require('./larkbase-hostile-harness');
+const ev = require('./lark-events-stand-in');
 
 const MiB = 1 << 20;
 const noneEscaped = watchEscapes();
@@ -119,6 +120,42 @@ test('params within every size cap but dense with small values are refused befor
   assert.ok(grownMiB < 128, `the module grew to ${grownMiB.toFixed(0)} MiB`);
 });
 
+/**
+ * A signed, encrypted delivery of an event to a Larkbase Trigger (Any Event), and a way to hand it
+ * over as the trigger does, with no event IDs in static data.
+ */
+function triggerDelivery() {
+  const keys = { encryptKey: 'memory-test-encrypt-key', verificationToken: 'memory-test-verification-token' };
+  const appId = 'cli_memory_test_0001';
+  const event = ev.seal(ev.schema2('im.message.receive_v1', { message: { text: 'hi' } }, { token: keys.verificationToken, appId }), { encryptKey: keys.encryptKey });
+  /** @param {{ body: Buffer, headers: Record<string, string> }} delivery */
+  const handle = ({ body, headers }) =>
+    lb.handleLarkEvent(
+      new Uint8Array(body),
+      { timestamp: headers['X-Lark-Request-Timestamp'], nonce: headers['X-Lark-Request-Nonce'], signature: headers['X-Lark-Signature'], ...keys, scope: 'wf-memory Trigger', seen: [], anyEvent: true },
+      { appId, appSecret: SECRET, domain: 'http://127.0.0.1:9' },
+    );
+  return { event, handle };
+}
+
+test("an unauthenticated event body of scalars that are lists is refused without reading them", async () => {
+  made.base.at(-1).abortForTests(true);
+  await new Promise((resolve) => setImmediate(resolve));
+  const count = made.base.length;
+  const { handle } = triggerDelivery();
+  // As many as the trigger takes in a body (4 MiB): over 2 million values.
+  const zeros = Array(Math.floor(((4 << 20) - 64) / 2)).fill(0).join(',');
+  const grown = [];
+  for (const body of [`{"ts":[${zeros}]}`, `{"schema":"2.0","header":{"create_time":[${zeros}]}}`]) {
+    const outcome = await handle({ body: Buffer.from(body), headers: {} });
+    assert.equal(outcome.status, 401);
+    grown.push(Math.round(made.base[count].wasmMemoryBytes() / MiB));
+  }
+  figures.unauthenticatedLists = { wasmMiB: grown };
+  // The body itself is copied in; its values, which took the module past 64 MiB, are not made.
+  assert.ok(Math.max(...grown) < 32, `the module grew to ${grown.join(' and ')} MiB`);
+});
+
 test('a call that grew the module past 64 MiB leaves a fresh, small instance, which keeps the pace and the token cache', async () => {
   const { id } = world.table([{ Key: 'A' }]);
   // An app that Lark told to wait 5 s, one request at a time: its next request must wait too.
@@ -128,6 +165,10 @@ test('a call that grew the module past 64 MiB leaves a fresh, small instance, wh
   const first = await lb.searchRecords(slowed).catch((e) => e);
   assert.equal(first.code, 'RATE_LIMITED', 'told to wait longer than its deadline');
   const toldAt = slowing.requests[0].at;
+  // A Larkbase Trigger's delivery, handled by the instance about to grow: Lark's retry of it on
+  // the fresh instance must be a duplicate still, though the node's static data lost it.
+  const { event, handle } = triggerDelivery();
+  assert.equal((await handle(event)).kind, 'event');
   const instances = made.base.length;
   const large = made.base.at(-1);
   // 30 cells of 900,000 three-byte characters: each under the entry's cap, all together 81 MB in
@@ -144,6 +185,7 @@ test('a call that grew the module past 64 MiB leaves a fresh, small instance, wh
   const fresh = made.base.at(-1);
   assert.ok(fresh.wasmMemoryBytes() < 8 * MiB, `the fresh instance holds ${wasmMiB(fresh)} MiB`);
   assert.equal(world.normal.requests.filter((r) => r.path.includes('access_token')).length, tokenRequests, 'the cached token served the credential');
+  assert.equal((await handle(event)).kind, 'duplicate', "the fresh instance knows the trigger's handled events");
   assert.ok(began < toldAt + 4500, `the paced app asks again before its wait is over (${began - toldAt} ms after it was told)`);
   // Long enough also for the slot the first call reserved and gave up (see the answers tests).
   const second = await lb.searchRecords({ ...slowed, deadlineMs: 15_000 });

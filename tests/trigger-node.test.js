@@ -17,7 +17,7 @@ const { EVENT_SECRETS, record } = require('./helpers');
 const nodeFile = pkg.n8n.nodes.find((/** @type {string} */ f) => f.endsWith('LarkbaseTrigger.node.js'));
 const { LarkbaseTrigger } = require(`../${nodeFile}`);
 const codex = require(`../${nodeFile.replace(/\.js$/, '.json')}`);
-const { getToken, clearTokenCache } = require('../dist/js/index');
+const { getToken, clearTokenCache, rememberAppTicket } = require('../dist/js/index');
 
 const APP = { appId: 'cli_trigger_node_0001', appSecret: EVENT_SECRETS.trigger };
 const STORE = { appId: 'cli_trigger_store_001', appSecret: `${EVENT_SECRETS.trigger}-store`, tenant: 'tenant-store-1' };
@@ -273,22 +273,46 @@ describe('Lark Events', () => {
 
 test('store apps: no ticket typed anywhere; Lark pushes one after resend, and tokens work', async () => {
   const trigger = await serveTrigger({ params: { mode: 'events', event: 'records', options: {} }, credential: credentialFor(STORE, { appType: 'store', tenantKey: STORE.tenant }) });
-  lark.events.setRequestUrl(STORE.appId, { url: trigger.url, token: TOKEN, encryptKey: KEY });
-  clearTokenCache();
-  const params = { appId: STORE.appId, appSecret: STORE.appSecret, domain: lark.url, appType: /** @type {const} */ ('store'), tenantKey: STORE.tenant };
-  const first = await getToken(params).then(() => assert.fail('a token without a ticket'), (e) => e);
-  record('store app ticket pending', first);
-  assert.equal(first.code, 'APP_TICKET_PENDING');
-  assert.match(first.message, /run again in a minute/);
-  assert.equal(lark.requests.filter((r) => r.path.endsWith('/app_ticket/resend')).length, 1);
-  // The stand-in pushed the new ticket to the Request URL; the trigger kept it.
-  const deadline = Date.now() + 5000;
-  while (!trigger.staticData.appTicket && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(/** @type {any} */ (trigger.staticData.appTicket)?.appId, STORE.appId);
-  assert.equal(trigger.executions.length, 0, 'an app_ticket starts nothing');
-  const token = await getToken(params);
-  assert.match(token.access_token, /^t-/);
-  await trigger.close();
+  try {
+    lark.events.setRequestUrl(STORE.appId, { url: trigger.url, token: TOKEN, encryptKey: KEY });
+    clearTokenCache();
+    const params = { appId: STORE.appId, appSecret: STORE.appSecret, domain: lark.url, appType: /** @type {const} */ ('store'), tenantKey: STORE.tenant };
+    const first = await getToken(params).then(() => assert.fail('a token without a ticket'), (e) => e);
+    record('store app ticket pending', first);
+    assert.equal(first.code, 'APP_TICKET_PENDING');
+    assert.match(first.message, /run again in a minute/);
+    assert.equal(lark.requests.filter((r) => r.path.endsWith('/app_ticket/resend')).length, 1);
+    // The stand-in pushed the new ticket to the Request URL; the trigger kept it.
+    const deadline = Date.now() + 5000;
+    while (!trigger.staticData.appTicket && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const kept = /** @type {any} */ (trigger.staticData.appTicket);
+    assert.equal(kept?.appId, STORE.appId);
+    assert.equal(trigger.executions.length, 0, 'an app_ticket starts nothing');
+    const token = await getToken(params);
+    assert.match(token.access_token, /^t-/);
+    // Another app's ticket, signed with this app's keys, is refused and kept nowhere.
+    const foreign = await ev.post(trigger.url, ev.seal(ev.appTicketEvent({ token: TOKEN, appId: APP.appId, appTicket: 'foreign-ticket' }), { encryptKey: KEY }));
+    assert.equal(foreign.status, 401);
+    assert.deepEqual(trigger.staticData.appTicket, kept);
+    clearTokenCache();
+    assert.match((await getToken(params)).access_token, /^t-/, 'the kept ticket still serves');
+    // A kept ticket Lark refuses (10012) is dropped (Lark is asked for a new one at most once a
+    // minute): the next call does not send it again.
+    rememberAppTicket({ appId: STORE.appId, appTicket: 'refused-ticket', domain: lark.url });
+    clearTokenCache();
+    const refused = await getToken(params).then(() => assert.fail('a token from a refused ticket'), (e) => e);
+    assert.equal(refused.code, 'APP_TICKET_PENDING');
+    assert.match(refused.message, /refused the app_ticket/);
+    const sent = lark.requests.filter((r) => r.body?.app_ticket === 'refused-ticket').length;
+    assert.equal(sent, 1, 'the refused ticket was sent once');
+    const after = await getToken(params).then(() => assert.fail('a token after the refusal'), (e) => e);
+    assert.match(after.message, /no app_ticket has arrived/);
+    assert.equal(lark.requests.filter((r) => r.body?.app_ticket === 'refused-ticket').length, sent);
+    rememberAppTicket({ appId: STORE.appId, appTicket: kept.appTicket, domain: lark.url });
+    assert.match((await getToken(params)).access_token, /^t-/);
+  } finally {
+    await trigger.close();
+  }
 });
 
 describe('Polling', () => {

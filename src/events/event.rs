@@ -5,6 +5,7 @@
 //! depth-capped `Value`.
 
 use crate::base::value::Value;
+use crate::lenient::Scalar;
 use serde::{Deserialize, Serialize};
 
 pub const RECORD_CHANGED: &str = "drive.file.bitable_record_changed_v1";
@@ -32,8 +33,10 @@ pub struct Raw {
     pub event: Option<Box<serde_json::value::RawValue>>,
     #[serde(default)]
     pub uuid: Option<String>,
+    /// A scalar, skipped unread when it is not: read before the body is authenticated, a list
+    /// here was read whole, and a few MiB of one grew the module past the size it is replaced at.
     #[serde(default)]
-    pub ts: Option<Value>,
+    pub ts: Option<Scalar>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -43,7 +46,7 @@ pub struct Header {
     #[serde(default)]
     pub event_type: Option<String>,
     #[serde(default)]
-    pub create_time: Option<Value>,
+    pub create_time: Option<Scalar>,
     #[serde(default)]
     pub token: Option<String>,
     #[serde(default)]
@@ -80,10 +83,10 @@ impl Raw {
     }
 }
 
-fn number(value: &Value) -> Option<f64> {
+fn number(value: &Scalar) -> Option<f64> {
     let n = match value {
-        Value::Number(n) => *n,
-        Value::Text(text) if text.len() <= 32 => text.trim().parse::<f64>().ok()?,
+        Scalar::Number(n) => *n,
+        Scalar::Text(text) if text.len() <= 32 => text.trim().parse::<f64>().ok()?,
         _ => return None,
     };
     n.is_finite().then_some(n)

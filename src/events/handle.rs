@@ -51,6 +51,8 @@ pub struct Request<'a> {
     pub scope: &'a str,
     /// The event IDs in the node's static data.
     pub static_seen: Vec<String>,
+    /// The credential's app: the only app whose app_ticket this trigger takes.
+    pub app_id: &'a str,
     pub wanted: &'a Wanted,
 }
 
@@ -142,6 +144,11 @@ pub async fn handle<P: Platform, T: TokenSource>(
         Verdict::Malformed => return answer(400, "malformed"),
         Verdict::Event(event) => event,
     };
+    // Signed with this app's keys but naming another app: kept, it would replace that app's
+    // ticket, and its token calls would fail until Lark's next push.
+    if matches!(&event.body, Body::AppTicket { app_id, .. } if app_id != request.app_id.trim()) {
+        return answer(401, "refused");
+    }
     let id = event.event_id.clone();
     let mut static_seen = request.static_seen;
     let state_now = state.seen.borrow().state(request.scope, &id);

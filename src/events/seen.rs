@@ -83,6 +83,23 @@ impl Seen {
         }
     }
 
+    /// The events handled, per scope, oldest scope first: for the instance that replaces this one.
+    pub fn handled(&self) -> Vec<(String, Vec<String>)> {
+        self.scopes
+            .iter()
+            .map(|s| (s.key.clone(), s.done.iter().cloned().collect()))
+            .collect()
+    }
+
+    /// Takes over what `handled` gave (within the bounds this memory keeps).
+    pub fn restore(&mut self, handled: Vec<(String, Vec<String>)>) {
+        for (key, ids) in handled {
+            for id in ids {
+                self.finish(&key, &id);
+            }
+        }
+    }
+
     /// The scope's record, made when missing and moved to the back (the most recently used).
     fn scope(&mut self, key: &str) -> Option<&mut Scope> {
         if let Some(at) = self.scopes.iter().position(|s| s.key == key) {
@@ -139,5 +156,18 @@ mod tests {
             State::New,
             "the oldest node was forgotten"
         );
+    }
+
+    #[test]
+    fn what_was_handled_is_carried_to_a_new_memory() {
+        let mut seen = Seen::default();
+        seen.finish("w1", "e1");
+        seen.finish("w2", "e2");
+        seen.start("w2", "e3");
+        let mut next = Seen::default();
+        next.restore(seen.handled());
+        assert_eq!(next.state("w1", "e1"), State::Done);
+        assert_eq!(next.state("w2", "e2"), State::Done);
+        assert_eq!(next.state("w2", "e3"), State::New, "not handled yet");
     }
 }

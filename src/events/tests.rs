@@ -415,6 +415,7 @@ fn run(
         keys: &keys,
         scope: "wf1 Trigger",
         static_seen: seen,
+        app_id: "cli_store",
         wanted,
     };
     block_on(handle(
@@ -614,6 +615,13 @@ fn app_tickets_and_any_event() {
         out.ticket.as_ref().map(|t| t.app_ticket.as_str()),
         Some("tk-9")
     );
+    // Another app's ticket, though signed with this app's keys, is refused and not kept.
+    let mut other = ticket.clone();
+    other["uuid"] = json!("u-10");
+    other["event"]["app_id"] = json!("cli_victim");
+    let out = run(&lark, &state, &seal(&other, KEY, NOW_MS), vec![], &wanted());
+    assert_eq!((out.status, out.kind), (401, "refused"));
+    assert!(out.ticket.is_none() && out.seen.is_none());
     let mut any = wanted();
     any.any_event = true;
     let message = event_json(

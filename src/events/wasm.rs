@@ -24,6 +24,21 @@ thread_local! {
     static STATE: Rc<EventState> = Rc::default();
 }
 
+/// The events this instance handled, as JSON text, for the instance that replaces it (see
+/// `restoreHandledEvents`): a retry of one of them must not start a second execution there.
+#[wasm_bindgen(js_name = handledEvents)]
+pub fn handled_events() -> String {
+    STATE.with(|state| serde_json::to_string(&state.seen.borrow().handled()).unwrap_or_default())
+}
+
+/// Takes over what `handledEvents` gave.
+#[wasm_bindgen(js_name = restoreHandledEvents)]
+pub fn restore_handled_events(handled: &str) {
+    if let Ok(handled) = serde_json::from_str(handled) {
+        STATE.with(|state| state.seen.borrow_mut().restore(handled));
+    }
+}
+
 /// The largest request body the trigger hands in; larger ones are answered 413 without being
 /// copied into the module.
 #[wasm_bindgen(js_name = maxEventBodyBytes)]
@@ -66,6 +81,9 @@ struct EventInput {
     full_record: bool,
     #[serde(default)]
     pass_tickets: bool,
+    /// The credential's App ID, set by the JS entry.
+    #[serde(default)]
+    app_id: String,
 }
 
 fn yes() -> bool {
@@ -146,6 +164,7 @@ async fn event(body: Vec<u8>, input: &str, host: &JsValue) -> Result<JsValue, Ba
         keys: &keys,
         scope: &input.scope,
         static_seen: input.seen,
+        app_id: &input.app_id,
         wanted: &wanted,
     };
     let shared = shared();

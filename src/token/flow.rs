@@ -84,17 +84,24 @@ pub async fn get_token<P: Platform>(
 ) -> Result<Outcome, TokenError> {
     let Some(resolved) = with_known_ticket(state, params) else {
         // No ticket yet: Lark pushes one to the Request URL when asked (once a minute at most).
-        let now = platform.now_ms();
-        let asked = state
-            .tickets
-            .borrow_mut()
-            .ask_resend(&params.base_url, &params.app_id, now);
-        if asked {
-            resend_app_ticket(platform, params).await?;
-        }
-        return Err(TokenError::app_ticket_pending(asked));
+        let asked = ask_for_ticket(platform, state, params).await?;
+        return Err(TokenError::app_ticket_pending(asked, false));
     };
-    let outcome = token_for(platform, state, &resolved).await?;
+    let outcome = match token_for(platform, state, &resolved).await {
+        // The ticket this process received was refused (a stale or a forged one): it is dropped,
+        // and Lark asked for a new one, instead of every call sending it again until the next push.
+        Err(e) if params.ticket_from_store && e.lark_code == Some(APP_TICKET_INVALID) => {
+            if let Some(refused) = ticket_of(&resolved) {
+                state
+                    .tickets
+                    .borrow_mut()
+                    .forget(&params.base_url, &params.app_id, refused);
+            }
+            let asked = ask_for_ticket(platform, state, params).await?;
+            return Err(TokenError::app_ticket_pending(asked, true));
+        }
+        other => other?,
+    };
     // A ticket given in the params that Lark took is the newest this instance knows.
     if let AppKind::StoreApp { app_ticket } | AppKind::StoreTenant { app_ticket, .. } =
         &params.app_kind
@@ -107,6 +114,36 @@ pub async fn get_token<P: Platform>(
         }
     }
     Ok(outcome)
+}
+
+/// Lark's code for an app_ticket it does not take.
+const APP_TICKET_INVALID: i64 = 10012;
+
+/// Asks Lark to push the app's ticket again, unless this process asked less than a minute ago;
+/// whether it asked now.
+async fn ask_for_ticket<P: Platform>(
+    platform: &P,
+    state: &TokenState,
+    params: &Params,
+) -> Result<bool, TokenError> {
+    let now = platform.now_ms();
+    let asked = state
+        .tickets
+        .borrow_mut()
+        .ask_resend(&params.base_url, &params.app_id, now);
+    if asked {
+        resend_app_ticket(platform, params).await?;
+    }
+    Ok(asked)
+}
+
+fn ticket_of(params: &Params) -> Option<&str> {
+    match &params.app_kind {
+        AppKind::StoreApp { app_ticket } | AppKind::StoreTenant { app_ticket, .. } => {
+            Some(app_ticket)
+        }
+        AppKind::SelfBuilt => None,
+    }
 }
 
 async fn token_for<P: Platform>(
@@ -733,6 +770,47 @@ mod tests {
             .1
             .contains(r#""app_ticket":"pushed-ticket-1""#));
         assert!(cached_token(&state, &store, fake.now_ms()).is_some());
+    }
+
+    #[test]
+    fn a_received_ticket_lark_refuses_is_dropped_and_a_new_one_asked_for() {
+        let fake = Fake::default();
+        let state = TokenState::default();
+        let store = params(|raw| {
+            raw.app_type = Some(Input::Text("store".into()));
+            raw.token_type = Some(Input::Text("app_access_token".into()));
+        });
+        state
+            .tickets
+            .borrow_mut()
+            .remember(&store.base_url, &store.app_id, "forged-ticket");
+        fake.answer(200, r#"{"code":10012,"msg":"app_ticket invalid"}"#);
+        fake.answer(200, r#"{"code":0,"msg":"ok"}"#);
+        let e = run(get_token(&fake, &state, &store)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::AppTicketPending);
+        assert!(e.message.contains("refused"), "{}", e.message);
+        assert!(fake.sent.borrow()[1].0.ends_with("/app_ticket/resend"));
+        let newest = |state: &TokenState| {
+            state
+                .tickets
+                .borrow()
+                .newest(&store.base_url, &store.app_id)
+        };
+        assert_eq!(newest(&state), None);
+        // The next call sends no refused ticket, and does not ask again within the minute.
+        let e = run(get_token(&fake, &state, &store)).unwrap_err();
+        assert!(
+            e.message.contains("no app_ticket has arrived"),
+            "{}",
+            e.message
+        );
+        assert_eq!(fake.requests(), 2);
+        // A newer ticket that arrived meanwhile is not dropped for the old one's refusal.
+        let mut tickets = state.tickets.borrow_mut();
+        tickets.remember(&store.base_url, &store.app_id, "newer-ticket");
+        tickets.forget(&store.base_url, &store.app_id, "forged-ticket");
+        drop(tickets);
+        assert_eq!(newest(&state).as_deref(), Some("newer-ticket"));
     }
 
     #[test]

@@ -36,6 +36,19 @@ impl Tickets {
         }
     }
 
+    /// Lark refused `ticket`: the app has none until the next arrives (a newer one is kept).
+    pub fn forget(&mut self, base_url: &str, app_id: &str, ticket: &str) {
+        if let Some(entry) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.base_url == base_url && e.app_id == app_id)
+        {
+            if entry.ticket.as_deref() == Some(ticket) {
+                entry.ticket = None;
+            }
+        }
+    }
+
     pub fn newest(&self, base_url: &str, app_id: &str) -> Option<String> {
         self.find(base_url, app_id)?.ticket.clone()
     }

@@ -10,66 +10,24 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { chromium } = require('playwright-core');
 const { DEMO_APP, DEMO_RECORDS } = require('../lark-stand-in');
-const { ARTIFACTS } = require('../helpers');
-const { startDemo } = require('../../scripts/demo');
-const h = require('./n8n-harness');
 const { larkbaseEditorFlows } = require('./larkbase-editor-flows');
-const { signIn, typeSearch } = require('./n8n-editor');
+const { typeSearch } = require('./n8n-editor');
+const { demoInChromium } = require('./demo-in-chromium');
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
-
-/** @type {Awaited<ReturnType<typeof startDemo>>} */
+const session = demoInChromium();
+const { screenshot, withFailureScreenshot } = session;
+/** @type {typeof session.demo} */
 let demo;
-/** @type {import('playwright-core').Browser} */
-let browser;
-/** @type {import('playwright-core').Page} */
+/** @type {typeof session.page} */
 let page;
 
-/**
- * @param {string} name
- * @param {import('playwright-core').Locator} [show] scrolled into view first
- */
-const screenshot = async (name, show) => {
-  await show?.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
-};
-
-/**
- * A test body that leaves a screenshot of the page behind when it fails.
- *
- * @param {string} name
- * @param {() => Promise<void>} body
- */
-const withFailureScreenshot = (name, body) => async () => {
-  try {
-    await body();
-  } catch (error) {
-    await screenshot(`failed-${name}`).catch(() => undefined);
-    throw error;
-  }
-};
-
 before(async () => {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  demo = await startDemo({ n8nPort: await h.freePort() });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.setDefaultTimeout(30_000);
-  await signIn(page, demo.url, demo.owner);
+  await session.start();
+  ({ demo, page } = session);
 });
 
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+after(() => session.stop());
 
 test('the node picker finds "Larkbase Get Token", and its App Secret is a masked field', withFailureScreenshot('picker', async () => {
   await page.goto(demo.workflowUrl);

@@ -8,55 +8,23 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { ARTIFACTS } = require('../helpers');
-const { startDemo, ORDERS } = require('../../scripts/demo');
-const h = require('./n8n-harness');
+const { ORDERS } = require('../../scripts/demo');
 const { typeSearch } = require('./n8n-editor');
+const { demoInChromium } = require('./demo-in-chromium');
 
-const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
-
-/** @type {Awaited<ReturnType<typeof startDemo>>} */
+const session = demoInChromium('trigger-');
+const { screenshot, withFailureScreenshot } = session;
+/** @type {typeof session.demo} */
 let demo;
-/** @type {import('playwright-core').Browser} */
-let browser;
-/** @type {import('playwright-core').Page} */
+/** @type {typeof session.page} */
 let page;
 
-const screenshot = (/** @type {string} */ name) => page.screenshot({ path: path.join(SCREENSHOTS, `trigger-${name}.png`) });
-
-/** @param {string} name @param {() => Promise<void>} body */
-const withFailureScreenshot = (name, body) => async () => {
-  try {
-    await body();
-  } catch (error) {
-    await screenshot(`failed-${name}`).catch(() => undefined);
-    throw error;
-  }
-};
-
 before(async () => {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  demo = await startDemo({ n8nPort: await h.freePort() });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.setDefaultTimeout(30_000);
-  await page.goto(`${demo.url}/signin`);
-  await page.fill('input[name=emailOrLdapLoginId]', demo.owner.email);
-  await page.fill('input[name=password]', demo.owner.password);
-  await page.click('[data-test-id=form-submit-button]');
-  await page.waitForURL((url) => !url.pathname.startsWith('/signin'));
+  await session.start();
+  ({ demo, page } = session);
 });
 
-after(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
+after(() => session.stop());
 
 test('on an empty canvas: the picker finds the trigger under "Larkbase" (On base record changes); Polling by default, no webhook URL; the lists load; Fetch Test Event gives the newest order', withFailureScreenshot('new', async () => {
   await page.goto(`${demo.url}/workflow/new`);
