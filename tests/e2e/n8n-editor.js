@@ -115,6 +115,29 @@ async function closeNode(page) {
 }
 
 /**
+ * Opens an options parameter's list until `expected` is in it: a list opened while what it
+ * depends on was still changing (a table just picked) can come up empty, and is opened again.
+ *
+ * @param {Page} page
+ * @param {string} name
+ * @param {string} expected an option's text
+ * @param {string} [within]
+ */
+async function openOptions(page, name, expected, within) {
+  const options = dropdownOptions(page);
+  for (let attempt = 1; ; attempt++) {
+    await param(page, name, within).click();
+    try {
+      await options.filter({ hasText: expected }).first().waitFor({ timeout: 10_000 });
+      return options;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+/**
  * Picks `option` in an options parameter.
  *
  * @param {Page} page
@@ -170,4 +193,4 @@ async function openList(page, name) {
   return { items, error };
 }
 
-module.exports = { addFirstNode, addNodeAfter, canvasNode, chooseInCreator, closeNode, dropdownOptions, fill, mappingMode, ndv, openList, param, selectOption, signIn, typeSearch };
+module.exports = { addFirstNode, addNodeAfter, canvasNode, chooseInCreator, closeNode, dropdownOptions, fill, mappingMode, ndv, openList, openOptions, param, selectOption, signIn, typeSearch };
