@@ -23,8 +23,9 @@ const ROUNDS: usize = 3;
 /// Only the start of a long text is searched; callers show less than this (see `error`), and
 /// the longest spelling of a 256-character secret (`\uXXXX` each) still fits after it.
 pub const SEARCHED_CHARS: usize = 4096;
-/// A text cut short (ending in `…`, as errors cut them) whose end is the start of a spelling this
-/// long or longer holds the secret too: the rest of it was cut off, not absent.
+/// A text cut short (at a `…` or `...`, as errors cut them, wherever it is in the text) whose
+/// part before the cut ends with the start of a spelling this long or longer holds the secret
+/// too: the rest of it was cut off, not absent.
 const CUT_FORM_CHARS: usize = 4;
 
 /// The spellings of one secret, folded as the normalised text is.
@@ -98,10 +99,8 @@ impl SecretForms {
 
     /// Whether `text` holds the secret in any spelling this module knows.
     pub fn found_in(&self, text: &str) -> bool {
-        if let Some(shown) = text.strip_suffix('…') {
-            if self.begun_at_end(shown) {
-                return true;
-            }
+        if cut_before(text).any(|shown| self.begun_at_end(shown)) {
+            return true;
         }
         let decoders: [fn(&str) -> String; 5] = [
             decode_backslash,
@@ -166,6 +165,16 @@ impl SecretForms {
         let folded = fold(text, self.drop_punctuation);
         self.forms.iter().any(|form| folded.contains(form.as_str()))
     }
+}
+
+/// The text before each mark of a cut (`…` or `...`), the first `MAX_CUTS` of them: a cut text
+/// may go on after its mark (" (after 3 attempts)"), and a server may cut text too.
+fn cut_before(text: &str) -> impl Iterator<Item = &str> {
+    const MAX_CUTS: usize = 8;
+    text.match_indices(['…', '.'])
+        .filter(|&(at, mark)| mark == "…" || text.get(at..).is_some_and(|t| t.starts_with("...")))
+        .take(MAX_CUTS)
+        .filter_map(|(at, _)| text.get(..at))
 }
 
 /// Text as the search compares it: unhidden (see `unhide`), with white space dropped too, and
@@ -794,6 +803,9 @@ mod tests {
         assert!(forms().found_in(&format!("{}…", begun(&hidden))));
         let reversed: String = SECRET.chars().rev().take(10).collect();
         assert!(forms().found_in(&format!("{}…", begun(&reversed))));
+        // The cut need not end the text, and may be three dots.
+        assert!(forms().found_in(&format!("{}… (after 3 attempts)", begun(&start))));
+        assert!(forms().found_in(&format!("{}... more", begun(&start))));
         // Too little of it to tell, or a text that was not cut: nothing is withheld.
         let three: String = SECRET.chars().take(CUT_FORM_CHARS - 1).collect();
         assert!(!forms().found_in(&format!("{}…", begun(&three))));
