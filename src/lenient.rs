@@ -30,16 +30,18 @@ pub enum Shape {
 /// close enough to what a parser allocates). A linear scan of bytes already in memory: cheap next to
 /// the parse it may spare. Text that is not JSON passes, for the parser to refuse.
 pub fn check_shape(text: &str, max_values: usize) -> Result<(), Shape> {
-    shape(text, MAX_DEPTH, max_values)
+    shape(text, MAX_DEPTH, 1, max_values)
 }
 
 /// `check_shape` for a caller's params, which may nest deeper (a cell's value is theirs to shape,
-/// and read only as far as `Value` reads) but may not hold more than `max_values` values.
+/// and read only as far as `Value` reads) but may not hold more than `max_values` values, an
+/// object counted as `OBJECT_VALUES`: read into values, one takes that many times a number's room.
 pub fn check_values(text: &str, max_values: usize) -> Result<(), Shape> {
-    shape(text, usize::MAX, max_values)
+    const OBJECT_VALUES: usize = 8;
+    shape(text, usize::MAX, OBJECT_VALUES, max_values)
 }
 
-fn shape(text: &str, max_depth: usize, max_values: usize) -> Result<(), Shape> {
+fn shape(text: &str, max_depth: usize, object: usize, max_values: usize) -> Result<(), Shape> {
     let mut depth = 0usize;
     let mut values = 0usize;
     let mut in_string = false;
@@ -58,7 +60,7 @@ fn shape(text: &str, max_depth: usize, max_values: usize) -> Result<(), Shape> {
             b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
-                values += 1;
+                values += if byte == b'{' { object } else { 1 };
                 if depth > max_depth {
                     return Err(Shape::TooDeep);
                 }

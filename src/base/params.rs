@@ -41,8 +41,9 @@ pub trait FieldSource {
     fn field(&self, name: &'static str) -> Value;
 }
 
-/// Values a call's params may hold: about 100,000 rows of 45 cells. Read into the module, each
-/// takes about 18 bytes whatever its JSON took: 60 MiB of params made of small numbers took 553 MiB.
+/// Values a call's params may hold (an object counts as 8): about 100,000 rows of 30 cells. Read
+/// into the module, a value takes about 18 bytes and an object about 130, whatever their JSON
+/// took: 60 MiB of params made of small numbers took 553 MiB, 22 MiB of nested objects 666 MiB.
 const MAX_PARAM_VALUES: usize = 5_000_000;
 
 /// The params of a call as the JS entry copied them, as JSON text; each field is taken out as it is
@@ -607,6 +608,11 @@ mod tests {
         assert!(e.message.contains("5000000 values"), "{}", e.message);
         let row = format!(r#"{{"fields":{{"a":[{cell}]}}}}"#);
         assert!(Fields::parse(&format!(r#"{{"rows":[{}]}}"#, vec![row; 9].join(","))).is_ok());
+        // Objects weigh more: 700,000 nested one-entry objects, in 3.4 MB of JSON, are too many.
+        let chain = format!("{}0{}", r#"{"":"#.repeat(7), "}".repeat(7));
+        let cell = vec![chain; 100_000].join(",");
+        let dense = format!(r#"{{"rows":[{{"fields":{{"a":[{cell}]}}}}]}}"#);
+        assert!(Fields::parse(&dense).is_err());
     }
 
     #[test]
