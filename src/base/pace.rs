@@ -133,18 +133,19 @@ impl Pacer {
             };
             l.resume_at = l.resume_at.max(now + pause);
             let passed = std::mem::take(&mut l.passed);
-            // The window is at least a second; a longer reset shows a longer window.
-            let window = reset_ms.unwrap_or(0.0).clamp(1000.0, MAX_PAUSE_MS);
             if let Some(limit) = limit.filter(|n| *n >= 1.0) {
+                // Lark's window is at least a second; a longer reset shows a longer window.
+                let window = reset_ms.unwrap_or(0.0).clamp(1000.0, MAX_PAUSE_MS);
                 l.interval_ms = window / limit;
                 l.stated = true;
             } else if passed > 0 {
-                let guess = window / f64::from(passed);
-                l.interval_ms = if l.stated {
-                    l.interval_ms.max(guess)
-                } else {
-                    guess.max(l.interval_ms * 2.0)
-                };
+                // A guess is per second, whatever the refusal said of its wait (a proxy's
+                // Retry-After of 10 s made it one request in 10 s). It replaces what Lark stated,
+                // and speeds up from there as a guess does.
+                let guess = 1000.0 / f64::from(passed);
+                let doubled = if l.stated { 0.0 } else { l.interval_ms * 2.0 };
+                l.interval_ms = guess.max(doubled).max(l.interval_ms);
+                l.stated = false;
             }
             l.next_at = l.next_at.max(l.resume_at);
         });
@@ -267,6 +268,34 @@ mod tests {
         pacer.slow_down(1, 10_000.0, Some(1000.0), None, 0.5);
         let slots: Vec<f64> = (0..3).map(|_| pacer.reserve(1, 10_000.0)).collect();
         assert_eq!(slots, [11_000.0, 11_200.0, 11_400.0]);
+    }
+
+    #[test]
+    fn a_guess_is_per_second_whatever_the_refusal_asked_to_wait() {
+        let pacer = Pacer::default();
+        pacer.slow_down(1, 0.0, None, None, 0.5);
+        pacer.went_through(1);
+        // A proxy's Retry-After of 10 s: that long for the next request, then one a second.
+        pacer.slow_down(1, 1000.0, Some(10_000.0), None, 0.5);
+        let slots: Vec<f64> = (0..3).map(|_| pacer.reserve(1, 1000.0)).collect();
+        assert_eq!(slots, [11_000.0, 12_000.0, 13_000.0]);
+    }
+
+    #[test]
+    fn a_guess_after_a_stated_limit_speeds_up_again() {
+        let pacer = Pacer::default();
+        pacer.slow_down(1, 0.0, Some(1000.0), Some(50.0), 0.5);
+        pacer.went_through(1);
+        pacer.slow_down(1, 2000.0, None, None, 0.5);
+        let lane = |p: &Pacer| p.lanes()[0].1;
+        assert_eq!(
+            (lane(&pacer).interval_ms, lane(&pacer).stated),
+            (1000.0, false)
+        );
+        for _ in 0..10 {
+            pacer.went_through(1);
+        }
+        assert!(lane(&pacer).interval_ms < 400.0, "{:?}", lane(&pacer));
     }
 
     #[test]
