@@ -504,7 +504,9 @@ function withheld(credential, call) {
 function copyBaseParams(params) {
   const { fetch, credential, rows, ...rest } = /** @type {Record<string, unknown>} */ (params ?? {});
   const plain = credentialCopy(credential);
-  if (Array.isArray(rows) && rows.length > MAX_ROWS) {
+  // Read once: a proxy's length may change, and an array's own iterator may yield more.
+  const count = Array.isArray(rows) ? Number(rows.length) : 0;
+  if (count > MAX_ROWS) {
     throw baseError(`rows has more than ${MAX_ROWS} rows: send them in several calls`, 'rows');
   }
   // Refused before anything of it is copied: a huge object would be copied whole only to be refused.
@@ -524,8 +526,8 @@ function copyBaseParams(params) {
   let chars = head.length;
   if (Array.isArray(rows)) {
     const copiedRows = [];
-    for (const row of rows) {
-      const json = rowJson(row);
+    for (let at = 0; at < count; at++) {
+      const json = rowJson(rows[at]);
       chars += json.length + 1;
       if (chars > MAX_PARAMS_CHARS) break;
       copiedRows.push(json);
@@ -539,7 +541,7 @@ function copyBaseParams(params) {
     copy: `${parts.join('')}}`,
     credential: /** @type {Record<string, unknown> | undefined} */ (plain),
     fetch,
-    rows: Array.isArray(rows) ? rows : [],
+    rows: Array.isArray(rows) ? Array.prototype.slice.call(rows, 0, count) : [],
   };
 }
 

@@ -78,6 +78,15 @@ test('values too large are refused before they are copied into the Lark Base mod
     ['a key column name of 5 MB', () => lb.upsertRecords(world.viaToken(id, { keys: ['k'.repeat(5 * MiB)], rows: [{ fields: { Key: 'x' } }] })), (o) => assert.equal(o.error?.field, 'keys')],
     ['rows that are a 10 MB object, not a list', () => lb.createRecords(world.viaToken(id, { rows: { Key: 'k'.repeat(10 * MiB) } })), (o) => assert.equal(o.error?.field, 'rows')],
     ['a row that is a 10 MB text', () => lb.createRecords(world.viaToken(id, { rows: ['k'.repeat(10 * MiB)] })), (o) => assert.equal(o.error?.field, 'rows')],
+    [
+      'rows whose own iterator never ends',
+      () => {
+        const rows = [{ fields: { Key: 'a' } }, { fields: { Key: 'b' } }];
+        Object.defineProperty(rows, Symbol.iterator, { value: function* () { for (;;) yield { fields: { Key: 'more' } }; } });
+        return lb.createRecords(world.viaToken(id, { rows }));
+      },
+      (o) => assert.deepEqual(o.value?.items.map((/** @type {any} */ i) => i.action), ['created', 'created']),
+    ],
     ['a record ID of 10 MB', () => lb.deleteRecords(world.viaToken(id, { rows: [{ recordId: 'r'.repeat(10 * MiB) }] })), (o) => assert.equal(o.value?.items[0].error?.code, 'INVALID_VALUE')],
   ];
   const problems = [];
