@@ -228,6 +228,11 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
         self
     }
 
+    /// The platform's clock, for what decides by the time (a poll's bounds).
+    pub(crate) fn now_ms(&self) -> f64 {
+        self.platform.now_ms()
+    }
+
     pub fn settings(&self) -> &Settings {
         self.settings
     }

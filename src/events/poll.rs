@@ -83,6 +83,10 @@ pub fn trigger_columns(columns: &[FieldInfo]) -> Vec<&FieldInfo> {
         .collect()
 }
 
+/// How far ahead of this machine's clock a record's time may be (Lark's clock may be ahead of
+/// it); later times are left for the polls after they have come.
+const MAX_AHEAD_MS: f64 = 10.0 * 60_000.0;
+
 /// A record's time in `column`: Unix milliseconds, as Search reads these columns out.
 pub fn time_of(record: &Record, column: &str) -> Option<f64> {
     let time = match record.fields.get(column)? {
@@ -280,8 +284,11 @@ impl<P: Platform, T: TokenSource> Reader<'_, '_, P, T> {
             first_total = first_total.or(answer.total);
             let empty = answer.items.is_empty();
             let mut lowest: Option<f64> = None;
+            // A time Lark cannot have written yet is not a time: taken as one, it would move
+            // the position past every change to come, and the trigger would stop for good.
+            let latest = self.base.now_ms() + MAX_AHEAD_MS;
             for record in answer.items {
-                if let Some(time) = time_of(&record, self.column) {
+                if let Some(time) = time_of(&record, self.column).filter(|&t| t <= latest) {
                     lowest = Some(lowest.map_or(time, |l: f64| l.min(time)));
                     read.push((time, record));
                 }

@@ -741,6 +741,23 @@ fn polling_hands_out_each_record_once_across_ties_pages_and_failures() {
 }
 
 #[test]
+fn a_time_from_the_future_does_not_move_the_position() {
+    let lark = FakeLark::default();
+    lark.add("recBase", 1000);
+    let start = polled(&lark, None, Mode::Scheduled).unwrap().position;
+    // A time of year 33658, then a real change: the change is handed out, and the far time is
+    // left for when it has come.
+    lark.add("recFuture", 999_999_999_999_999);
+    lark.add("recReal", 2000);
+    let out = polled(&lark, Some(start), Mode::Scheduled).unwrap();
+    assert_eq!(record_ids(&out), ["recReal"]);
+    assert_eq!(out.position.time, 2000.0);
+    lark.add("recNext", 3000);
+    let next = polled(&lark, Some(out.position), Mode::Scheduled).unwrap();
+    assert_eq!(record_ids(&next), ["recNext"]);
+}
+
+#[test]
 fn a_deletion_while_paging_reads_again() {
     let lark = FakeLark::default();
     lark.add("recBase", 1);
