@@ -443,7 +443,8 @@ pub fn echo(cell: &Value, kind: FieldType) -> Option<String> {
             })
             .collect::<Option<_>>()?;
         names.sort();
-        Some(names.join("\u{1}"))
+        // As JSON, so that no name can hold the separator: ["a\u{1}b"] is not ["a", "b"].
+        serde_json::to_string(&names).ok()
     };
     match kind {
         FieldType::Checkbox => checkbox(cell).map(|b| b.to_string()),
@@ -461,7 +462,7 @@ pub fn echo(cell: &Value, kind: FieldType) -> Option<String> {
         FieldType::Url => {
             let link = key_text(cell, kind)?;
             let text = cell.get("text").and_then(Value::as_str).unwrap_or(&link);
-            Some(format!("{link}\u{1}{text}"))
+            serde_json::to_string(&[link.as_str(), text]).ok()
         }
         _ => None,
     }

@@ -941,6 +941,17 @@ fn rows_that_differ_only_in_a_link_s_text_are_paired_by_it() {
         let e = result.outcome.as_ref().unwrap_err();
         assert_eq!(e.code, BaseErrorCode::BadResponse);
     }
+    // A separator inside a link or a text tells nothing apart that it should not.
+    let input = [
+        json!({"fields": {"Site": {"link": "https://example.com/a\u{1}b", "text": "c"}}}),
+        json!({"fields": {"Site": {"link": "https://example.com/a", "text": "b\u{1}c"}}}),
+    ];
+    let site = |i: usize| input[i]["fields"]["Site"].clone();
+    let (swapped, _) = create_answered(
+        json!([{"record_id": "recB", "fields": {"Site": site(1)}}, {"record_id": "recA", "fields": {"Site": site(0)}}]),
+        &input,
+    );
+    assert!(swapped.iter().all(|r| r.outcome.is_err()));
     // A link written without a text is written with the link as its text, and so compared.
     let plain = [json!({"fields": {"Site": "https://example.com/a"}})];
     let answer =
