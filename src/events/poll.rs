@@ -2,11 +2,13 @@
 //! itself (Created time or Last modified time).
 //!
 //! Each poll searches the table newest first by that column and reads pages until it reaches the
-//! position (the newest time already handed out, and the records handed out at that very
-//! millisecond), so a table of 10,000 records with 100 changes costs one search request. The
-//! position moves only when a poll has read everything up to it: a poll that fails part way hands
-//! out nothing and the next one starts from the same place, and records sharing a millisecond
-//! with the position are told apart by their IDs. Lark's date filters compare days, not
+//! position's floor (a minute below the newest time already handed out), so a table of 10,000
+//! records with 100 changes costs one search request. The position keeps the records handed out
+//! at or above the floor, with their times: a record handed out is not handed out again at the
+//! same time (records sharing a millisecond are told apart by their IDs), and one that Lark's
+//! search shows late, below a newer one, is still handed out. The position moves only when a poll
+//! has read everything down to it: a poll that fails part way hands out nothing and the next one
+//! starts from the same place. Lark's date filters compare days, not
 //! milliseconds, so the position is applied here rather than sent as a filter.
 
 use crate::base::answer::{self, FieldInfo, Page};
@@ -29,16 +31,24 @@ const MAX_READS: usize = 3;
 
 /// Record IDs a position keeps: more records than a table holds changed in one millisecond.
 const MAX_POSITION_IDS: usize = 20_000;
+/// How far below the newest time handed out the next poll reads again: a record Lark's search
+/// shows only after a later one (search lag, servers' clocks apart) is handed out if it shows
+/// within this.
+const OVERLAP_MS: f64 = 60_000.0;
 
-/// Where the last poll stopped: the newest time handed out and the records handed out at it.
+/// Where the last poll stopped: the newest time handed out, the floor below which records are
+/// old, and the records handed out at or above the floor, each with the time it was handed out at.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Position {
     /// Unix milliseconds.
     pub time: f64,
+    pub floor: f64,
     pub ids: Vec<String>,
+    pub times: Vec<f64>,
 }
 
-/// As the node kept it in its static data (which anyone who edits the workflow can change).
+/// As the node kept it in its static data (which anyone who edits the workflow can change). A
+/// position without `floor` and `times` (an earlier version's) has its floor at its time.
 impl FromValue for Position {
     fn from_value(value: Value) -> Option<Self> {
         let mut entries = object(value)?;
@@ -51,13 +61,31 @@ impl FromValue for Position {
         if !time.is_finite() || ids.len() > MAX_POSITION_IDS {
             return None;
         }
+        let floor = match take(&mut entries, "floor") {
+            Value::Null => time,
+            Value::Number(floor) if floor.is_finite() && floor <= time => floor,
+            _ => return None,
+        };
+        let times = match take(&mut entries, "times") {
+            Value::Null => vec![time; ids.len()],
+            Value::List(times) if times.len() == ids.len() => times
+                .into_iter()
+                .map(|t| match t {
+                    Value::Number(t) if (floor..=time).contains(&t) => Some(t),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+            _ => return None,
+        };
         let ids = ids.into_iter().map(|id| match id {
             Value::Text(id) if answer::is_id(&id, "rec") => Some(id),
             _ => None,
         });
         Some(Position {
             time,
+            floor,
             ids: ids.collect::<Option<_>>()?,
+            times,
         })
     }
 }
@@ -98,12 +126,25 @@ pub fn time_of(record: &Record, column: &str) -> Option<f64> {
 }
 
 /// The records read past `position`, oldest first, and the position after them. `read` may hold
-/// a record more than once (pages shift while records change); the newest reading counts.
-pub fn advance(position: &Position, read: Vec<(f64, Record)>) -> (Vec<(f64, Record)>, Position) {
+/// a record more than once (pages shift while records change); the newest reading counts. A record
+/// is new when its time is at or past the position's floor and it was not handed out at that time
+/// or later; the next floor is `overlap` below the newest time, so that a record Lark's search
+/// shows only after a later one was handed out is still handed out, once.
+pub fn advance(
+    position: &Position,
+    read: Vec<(f64, Record)>,
+    overlap: f64,
+) -> (Vec<(f64, Record)>, Position) {
+    let handed: HashMap<&str, f64> = position
+        .ids
+        .iter()
+        .zip(&position.times)
+        .map(|(id, &time)| (id.as_str(), time))
+        .collect();
     let mut newest: HashMap<String, (f64, Record)> = HashMap::new();
     for (time, record) in read {
-        let fresh = time > position.time
-            || (time == position.time && !position.ids.contains(&record.record_id));
+        let before = handed.get(record.record_id.as_str());
+        let fresh = time >= position.floor && before.is_none_or(|&at| at < time);
         if !fresh {
             continue;
         }
@@ -119,21 +160,45 @@ pub fn advance(position: &Position, read: Vec<(f64, Record)>) -> (Vec<(f64, Reco
         a.0.total_cmp(&b.0)
             .then_with(|| a.1.record_id.cmp(&b.1.record_id))
     });
-    let Some(top) = records.last().map(|(time, _)| *time) else {
+    if records.is_empty() {
         return (records, position.clone());
-    };
-    let mut ids: Vec<String> = if top == position.time {
-        position.ids.clone()
-    } else {
-        Vec::new()
-    };
-    ids.extend(
-        records
-            .iter()
-            .filter(|(time, _)| *time == top)
-            .map(|(_, r)| r.record_id.clone()),
-    );
-    (records, Position { time: top, ids })
+    }
+    let top = records
+        .iter()
+        .map(|(time, _)| *time)
+        .fold(position.time, f64::max);
+    let mut kept: HashMap<&str, f64> = handed;
+    for (time, record) in &records {
+        kept.insert(record.record_id.as_str(), *time);
+    }
+    let mut floor = position.floor.max(top - overlap);
+    let mut entries: Vec<(&str, f64)> = kept.into_iter().filter(|(_, t)| *t >= floor).collect();
+    entries.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    // Too many to keep: the floor rises to the oldest time that can be kept whole (ties at the
+    // newest time are kept however many; `keepable` refuses more than it can take).
+    if entries.len() > MAX_POSITION_IDS {
+        if let Some(&(_, cut)) = entries.get(MAX_POSITION_IDS) {
+            floor = entries
+                .iter()
+                .map(|(_, t)| *t)
+                .find(|t| *t > cut)
+                .unwrap_or(top);
+            entries.retain(|(_, t)| *t >= floor);
+        }
+    }
+    let (ids, times) = entries
+        .into_iter()
+        .map(|(id, t)| (id.to_owned(), t))
+        .unzip();
+    (
+        records,
+        Position {
+            time: top,
+            floor,
+            ids,
+            times,
+        },
+    )
 }
 
 /// What a poll is for.
@@ -196,16 +261,17 @@ pub async fn poll<P: Platform, T: TokenSource>(
     let Some(start) = start else {
         // The first poll: the newest records mark where the next one starts.
         let (newest, _) = reader.read_since(None, PAGE_SIZE).await?;
-        let (_, position) = advance(&current, newest);
+        // No overlap: records older than the newest predate the trigger, late or not.
+        let (_, position) = advance(&current, newest, 0.0);
         return Ok(PollOutput {
             records: Vec::new(),
             position: keepable(position)?,
         });
     };
     for _ in 0..MAX_READS {
-        let (read, stable) = reader.read_since(Some(start.time), PAGE_SIZE).await?;
+        let (read, stable) = reader.read_since(Some(start.floor), PAGE_SIZE).await?;
         if stable {
-            let (records, position) = advance(&start, read);
+            let (records, position) = advance(&start, read, OVERLAP_MS);
             return Ok(PollOutput {
                 records: out(records),
                 position: keepable(position)?,
@@ -337,15 +403,33 @@ mod tests {
         records.iter().map(|(_, r)| r.record_id.as_str()).collect()
     }
 
+    /// A position at `time` with its floor there and `ids` handed out at it.
+    fn at(time: f64, ids: &[&str]) -> Position {
+        Position {
+            time,
+            floor: time,
+            ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+            times: vec![time; ids.len()],
+        }
+    }
+
     #[test]
     fn a_position_is_read_back_only_as_a_poll_left_it() {
         let read = |json: &str| Position::from_value(serde_json::from_str(json).unwrap());
+        // As an earlier version kept it: the floor at the time.
         assert_eq!(
             read(r#"{"time":5,"ids":["recA","recB"]}"#),
-            Some(Position {
-                time: 5.0,
-                ids: vec!["recA".into(), "recB".into()]
-            })
+            Some(at(5.0, &["recA", "recB"]))
+        );
+        let kept = Position {
+            time: 9.0,
+            floor: 4.0,
+            ids: vec!["recA".into(), "recB".into()],
+            times: vec![9.0, 4.0],
+        };
+        assert_eq!(
+            read(&serde_json::to_string(&kept).unwrap()),
+            Some(kept.clone())
         );
         let too_many = format!(
             r#"{{"time":5,"ids":[{}]}}"#,
@@ -360,23 +444,22 @@ mod tests {
             r#"{"time":5,"ids":["recA\u0000"]}"#,
             r#"{"time":null,"ids":[]}"#,
             r#"[5,[]]"#,
+            r#"{"time":5,"floor":6,"ids":[]}"#,
+            r#"{"time":5,"floor":"4","ids":[]}"#,
+            r#"{"time":5,"floor":4,"ids":["recA"],"times":[]}"#,
+            r#"{"time":5,"floor":4,"ids":["recA"],"times":[3]}"#,
+            r#"{"time":5,"floor":4,"ids":["recA"],"times":[6]}"#,
             &too_many,
         ] {
             assert_eq!(read(hostile), None, "{}", &hostile[..hostile.len().min(40)]);
         }
-        let cap = Position {
-            time: 1.0,
-            ids: vec!["recA".into(); MAX_POSITION_IDS + 1],
-        };
+        let mut cap = at(1.0, &[]);
+        cap.ids = vec!["recA".into(); MAX_POSITION_IDS + 1];
         assert!(keepable(cap).is_err());
     }
 
     #[test]
     fn ties_at_the_position_are_told_apart_by_id() {
-        let start = Position {
-            time: 100.0,
-            ids: vec!["a".into(), "b".into()],
-        };
         let read = vec![
             (101.0, rec("d")),
             (100.0, rec("c")),
@@ -384,37 +467,31 @@ mod tests {
             (100.0, rec("a")),
             (99.0, rec("z")),
         ];
-        let (new, position) = advance(&start, read);
+        let (new, position) = advance(&at(100.0, &["a", "b"]), read, 0.0);
         assert_eq!(ids(&new), ["c", "d"]);
-        assert_eq!(
-            position,
-            Position {
-                time: 101.0,
-                ids: vec!["d".into()]
-            }
-        );
+        assert_eq!(position, at(101.0, &["d"]));
     }
 
     #[test]
     fn new_ties_join_the_position() {
-        let start = Position {
-            time: 100.0,
-            ids: vec!["a".into()],
-        };
-        let (new, position) = advance(&start, vec![(100.0, rec("b")), (100.0, rec("a"))]);
+        let (new, position) = advance(
+            &at(100.0, &["a"]),
+            vec![(100.0, rec("b")), (100.0, rec("a"))],
+            0.0,
+        );
         assert_eq!(ids(&new), ["b"]);
         assert_eq!(position.ids, ["a", "b"]);
-        let (none, same) = advance(&position, vec![(100.0, rec("b")), (100.0, rec("a"))]);
+        let (none, same) = advance(&position, vec![(100.0, rec("b")), (100.0, rec("a"))], 0.0);
         assert!(none.is_empty());
         assert_eq!(same, position);
     }
 
     #[test]
     fn a_record_read_twice_counts_once_at_its_newest_time() {
-        let start = Position::default();
         let (new, position) = advance(
-            &start,
+            &Position::default(),
             vec![(5.0, rec("a")), (7.0, rec("a")), (6.0, rec("b"))],
+            0.0,
         );
         assert_eq!(
             new.iter()
@@ -422,12 +499,36 @@ mod tests {
                 .collect::<Vec<_>>(),
             [(6.0, "b"), (7.0, "a")]
         );
-        assert_eq!(
-            position,
-            Position {
-                time: 7.0,
-                ids: vec!["a".into()]
-            }
-        );
+        assert_eq!(position, at(7.0, &["a"]));
+    }
+
+    #[test]
+    fn a_record_that_shows_late_within_the_overlap_is_handed_out_once() {
+        let (first, position) = advance(&at(100.0, &[]), vec![(200.0, rec("b"))], 50.0);
+        assert_eq!(ids(&first), ["b"]);
+        assert_eq!((position.time, position.floor), (200.0, 150.0));
+        // "a" (at 180) shows only now, below the newest time handed out: handed out, once.
+        let read = vec![(200.0, rec("b")), (180.0, rec("a"))];
+        let (late, position) = advance(&position, read.clone(), 50.0);
+        assert_eq!(ids(&late), ["a"]);
+        let (again, _) = advance(&position, read, 50.0);
+        assert!(again.is_empty());
+        // Below the floor it is old; an edit moves a record's time, and it is new again.
+        let (old, _) = advance(&position, vec![(140.0, rec("c"))], 50.0);
+        assert!(old.is_empty());
+        let (edited, _) = advance(&position, vec![(210.0, rec("a"))], 50.0);
+        assert_eq!(ids(&edited), ["a"]);
+    }
+
+    #[test]
+    fn a_position_too_large_to_keep_raises_its_floor() {
+        let read: Vec<(f64, Record)> = (0..MAX_POSITION_IDS + 10)
+            .map(|n| (1000.0 + n as f64 / 100.0, rec(&format!("r{n}"))))
+            .collect();
+        let (new, position) = advance(&at(0.0, &[]), read, 60_000.0);
+        assert_eq!(new.len(), MAX_POSITION_IDS + 10);
+        assert!(position.ids.len() <= MAX_POSITION_IDS);
+        assert!(position.floor > 1000.0);
+        assert!(position.times.iter().all(|t| *t >= position.floor));
     }
 }

@@ -717,13 +717,16 @@ fn polling_hands_out_each_record_once_across_ties_pages_and_failures() {
     unique.dedup();
     assert_eq!(unique.len(), 1000);
     assert_eq!(second.position.time, 2000.0);
-    assert_eq!(second.position.ids.len(), 300);
-    // Nothing new: nothing handed out, one request.
+    // The floor stays at the first poll's time (a minute below 2000 ms is below it), and every
+    // record handed out at or above it is kept, with its time.
+    assert_eq!(second.position.floor, 1000.0);
+    assert_eq!(second.position.ids.len(), 1010);
+    // Nothing new: nothing handed out, the 1,010 records down to the floor read again.
     let before = lark.sent.borrow().len();
     let third = polled(&lark, Some(second.position.clone()), Mode::Scheduled).unwrap();
     assert!(third.records.is_empty());
     assert_eq!(third.position, second.position);
-    assert_eq!(lark.sent.borrow().len() - before, 1);
+    assert_eq!(lark.sent.borrow().len() - before, 3);
     // A record changed in the same millisecond as the position, later: handed out once.
     lark.add("recLate", 2000);
     let fourth = polled(&lark, Some(third.position.clone()), Mode::Scheduled).unwrap();

@@ -359,10 +359,13 @@ export interface EventOutcome {
   error?: LarkbaseErrorFields;
 }
 
-/** Where a poll stopped: the newest time handed out (Unix ms) and the records at it. */
+/** Where a poll stopped: the newest time handed out (Unix ms), the floor below which records are
+ * old, and the records handed out at or above it, each with its time. */
 export interface PollPosition {
   time: number;
+  floor: number;
   ids: string[];
+  times: number[];
 }
 
 export interface PollOutcome {
