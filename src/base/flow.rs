@@ -229,6 +229,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
     }
 
     /// The platform's clock, for what decides by the time (a poll's bounds).
+    #[cfg(feature = "larkbase")]
     pub(crate) fn now_ms(&self) -> f64 {
         self.platform.now_ms()
     }
