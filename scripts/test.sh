@@ -54,7 +54,9 @@ run_checks() {
   bash scripts/ensure-services.sh
 
   step "node --test (package, its install on Node.js 20 and 24, Deno and Bun, n8n node and credential, real n8n 1.x and 2.x, Chromium)"
-  node --test tests/
+  # A test file whose process V8 crashed (see scripts/rerun-crashed.js) runs once more; any
+  # failed test fails the run.
+  node --test tests/ 2>&1 | tee tests/artifacts/node-test.log || node scripts/rerun-crashed.js tests/artifacts/node-test.log
 }
 
 rm -rf tests/artifacts
