@@ -516,7 +516,7 @@ impl<'a, P: Platform, T: TokenSource> Base<'a, P, T> {
                 filter: plan::lookup_filter(&keys, &wanted),
                 ..SearchBody::default()
             };
-            // Only the key cells are kept of each record, whatever else the answer holds.
+            // Of each record only its key cells are kept, as the texts they compare as.
             let key_cells = |value| answer::record(value).map(|r| plan::key_cells(r, &keys));
             let (records, _) = self.search_pages(table_id, body, None, &key_cells).await?;
             plan::index_records(&records, &keys)
