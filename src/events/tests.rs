@@ -123,6 +123,23 @@ fn the_challenge_plain_and_encrypted() {
         ),
         Verdict::Refused
     );
+    // With an Encrypt Key, an unsigned body larger than a challenge is refused unread, even one
+    // that is a challenge; without a key, bodies are unsigned and read.
+    let padded = json!({ "challenge": "ch-123", "token": TOKEN, "type": "url_verification",
+        "pad": "x".repeat(20_000) });
+    let sealed = seal(&padded, KEY, NOW_MS);
+    assert_eq!(
+        judge(&plain(&sealed.body), &keys(true, true)),
+        Verdict::Refused
+    );
+    assert_eq!(
+        judge(&delivery(&sealed), &keys(true, true)),
+        Verdict::Challenge("ch-123".into())
+    );
+    assert_eq!(
+        judge(&plain(padded.to_string().as_bytes()), &keys(false, true)),
+        Verdict::Challenge("ch-123".into())
+    );
 }
 
 #[test]
