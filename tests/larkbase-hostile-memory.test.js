@@ -130,11 +130,13 @@ test('params within every size cap but dense with small values are refused befor
 });
 
 /**
- * A signed, encrypted delivery of an event to a Larkbase Trigger (Any Event), and a way to hand it
- * over as the trigger does, with no event IDs in static data.
+ * A delivery of an event to a Larkbase Trigger (Any Event) with `keys`, encrypted and signed when
+ * they hold an Encrypt Key, and a way to hand it over as the trigger does, with no event IDs in
+ * static data.
+ *
+ * @param {{ encryptKey?: string, verificationToken: string }} [keys]
  */
-function triggerDelivery() {
-  const keys = { encryptKey: 'memory-test-encrypt-key', verificationToken: 'memory-test-verification-token' };
+function triggerDelivery(keys = { encryptKey: 'memory-test-encrypt-key', verificationToken: 'memory-test-verification-token' }) {
   const appId = 'cli_memory_test_0001';
   const event = ev.seal(ev.schema2('im.message.receive_v1', { message: { text: 'hi' } }, { token: keys.verificationToken, appId }), { encryptKey: keys.encryptKey });
   /** @param {{ body: Buffer, headers: Record<string, string> }} delivery */
@@ -153,13 +155,12 @@ test("an unauthenticated event body of scalars that are lists is refused without
   const count = made.base.length;
   // Without an Encrypt Key, Lark's bodies come unsigned, and each is read (with one, an unsigned
   // body larger than a challenge is refused unread).
-  const handle = (/** @type {{ body: Buffer }} */ { body }) =>
-    lb.handleLarkEvent(new Uint8Array(body), { verificationToken: 'memory-test-verification-token', scope: 'wf-memory Trigger', seen: [], anyEvent: true }, { appId: 'cli_memory_test_0001', appSecret: SECRET, domain: 'http://127.0.0.1:9' });
+  const { handle } = triggerDelivery({ verificationToken: 'memory-test-verification-token' });
   // As many as the trigger takes in a body (4 MiB): over 2 million values.
   const zeros = Array(Math.floor(((4 << 20) - 64) / 2)).fill(0).join(',');
   const grown = [];
   for (const body of [`{"ts":[${zeros}]}`, `{"schema":"2.0","header":{"create_time":[${zeros}]}}`]) {
-    const outcome = await handle({ body: Buffer.from(body) });
+    const outcome = await handle({ body: Buffer.from(body), headers: {} });
     assert.equal(outcome.status, 401);
     grown.push(Math.round(made.base[count].wasmMemoryBytes() / MiB));
   }

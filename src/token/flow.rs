@@ -739,14 +739,19 @@ mod tests {
             .starts_with("https://open.larksuite.com/open-apis/auth/v3/app_ticket/resend?app_id="));
     }
 
+    /// A store app's app token, with no ticket given: the newest one received is used.
+    fn store_app_without_ticket() -> Params {
+        params(|raw| {
+            raw.app_type = Some(Input::Text("store".into()));
+            raw.token_type = Some(Input::Text("app_access_token".into()));
+        })
+    }
+
     #[test]
     fn a_store_app_without_a_ticket_uses_the_newest_one_received() {
         let fake = Fake::default();
         let state = TokenState::default();
-        let store = params(|raw| {
-            raw.app_type = Some(Input::Text("store".into()));
-            raw.token_type = Some(Input::Text("app_access_token".into()));
-        });
+        let store = store_app_without_ticket();
         // None received yet: Lark is asked to resend it, and the call says to run again.
         fake.answer(200, r#"{"code":0,"msg":"ok"}"#);
         let e = run(get_token(&fake, &state, &store)).unwrap_err();
@@ -776,10 +781,7 @@ mod tests {
     fn a_received_ticket_lark_refuses_is_dropped_and_a_new_one_asked_for() {
         let fake = Fake::default();
         let state = TokenState::default();
-        let store = params(|raw| {
-            raw.app_type = Some(Input::Text("store".into()));
-            raw.token_type = Some(Input::Text("app_access_token".into()));
-        });
+        let store = store_app_without_ticket();
         state
             .tickets
             .borrow_mut()
